@@ -1,0 +1,20 @@
+/**
+ * What a command needs from the process, passed in so commands can be run and tested in-process.
+ * Commands return an exit code (SPEC §2) and never call process.exit themselves.
+ */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  readFile(path: string): Promise<Uint8Array>;
+}
+
+/** SPEC §2 exit codes. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_UNREACHABLE = 3;
+
+/** A bad option or argument: printed as one line, exit 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}

@@ -1,0 +1,54 @@
+/** createProgram(): the whole command line, built fresh for each run so tests can drive it in-process. */
+import { Command, CommanderError, Option } from "commander";
+import { decodeCommand } from "./commands/decode.js";
+import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
+
+export const VERSION = "0.1.0";
+
+export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command("riplet")
+    .description(
+      "A small RIPv2/RIPng speaker: announce a VM's subnet to the gateway when it starts, withdraw it when it stops.",
+    )
+    .version(VERSION)
+    .addOption(
+      new Option("--socket <path>", "daemon control socket").env("RIPLET_SOCKET").default("/run/riplet/riplet.sock"),
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level")
+        .choices(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
+        .default("info"),
+    )
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  program.addCommand(decodeCommand(io, setExit));
+  for (const command of program.commands) {
+    command.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  }
+  return program;
+}
+
+/** Runs one command line (argv without node and script) and returns the SPEC §2 exit code. */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  let code = EXIT_OK;
+  const program = createProgram(io, (c) => {
+    code = c;
+  });
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here too, with exit code 0.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      const name = program.args[0] ?? "riplet";
+      io.err(`riplet ${name}: ${error.message}`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}
