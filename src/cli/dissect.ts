@@ -50,9 +50,15 @@ export interface DatagramView extends DatagramMeta {
 }
 
 function ripv2EntryView(entry: ripv2.Ripv2Entry, version: number): EntryView {
-  const length = version === RIP_VERSION_1 ? classfulPrefixLength(entry.address) : maskToPrefixLength(entry.mask);
+  const length =
+    version === RIP_VERSION_1 ? classfulPrefixLength(entry.address) : maskToPrefixLength(entry.mask);
   const prefix = `${formatIpv4(entry.address)}/${length >= 0 ? length : formatIpv4(entry.mask)}`;
-  const view: EntryView = { prefix, tag: entry.tag, nextHop: formatIpv4(entry.nextHop), metric: entry.metric };
+  const view: EntryView = {
+    prefix,
+    tag: entry.tag,
+    nextHop: formatIpv4(entry.nextHop),
+    metric: entry.metric,
+  };
   if (entry.afi !== 2) view.afi = entry.afi;
   return view;
 }
@@ -73,7 +79,9 @@ function authView(bytes: Uint8Array, auth: ripv2.Ripv2Auth, keys: readonly AuthK
 
 /** RFC 2453 §3.9.1 / RFC 2080 §2.4.1: one entry, AFI 0 (RIPng: prefix ::/0), metric infinity. */
 function isWholeTable(command: ripv2.Command, entries: { metric: number }[], unspecified: boolean): boolean {
-  return command === "request" && entries.length === 1 && entries[0]!.metric === INFINITY_METRIC && unspecified;
+  return (
+    command === "request" && entries.length === 1 && entries[0]!.metric === INFINITY_METRIC && unspecified
+  );
 }
 
 function dissectRipv2(bytes: Uint8Array, keys: readonly AuthKey[], meta: DatagramMeta): DatagramView {
@@ -97,7 +105,8 @@ function dissectRipng(bytes: Uint8Array, meta: DatagramMeta): DatagramView {
   const view: DatagramView = { ...meta, family: "ipv6", command: packet.command, version: packet.version };
   const first = packet.entries[0];
   const unspecified = first !== undefined && first.prefixLength === 0 && first.prefix.every((w) => w === 0);
-  if (isWholeTable(packet.command, packet.entries, unspecified)) return { ...view, wholeTable: true, entries: [] };
+  if (isWholeTable(packet.command, packet.entries, unspecified))
+    return { ...view, wholeTable: true, entries: [] };
   view.entries = ripng.ripngRoutes(packet).map(({ entry, nextHop }) => {
     const entryView: EntryView = {
       prefix: `${formatIpv6(entry.prefix)}/${entry.prefixLength}`,

@@ -6,7 +6,8 @@ function protocolName(view: DatagramView): string {
 }
 
 function authText(auth: AuthView): string {
-  const verdict = auth.verified === null ? "not checked (no --key)" : auth.verified ? "verified" : "NOT VERIFIED";
+  const verdict =
+    auth.verified === null ? "not checked (no --key)" : auth.verified ? "verified" : "NOT VERIFIED";
   if (auth.type === "simple") return `auth simple "${auth.password}" ${verdict}`;
   const algorithm = auth.algorithm ?? "algorithm unknown";
   return `auth crypto key ${auth.keyId} seq ${auth.sequence} len ${auth.authDataLength} ${algorithm} ${verdict}`;
@@ -21,9 +22,12 @@ function entryText(entry: EntryView): string {
 }
 
 export function formatDatagram(view: DatagramView): string[] {
-  const from = view.source ? `${view.source.includes(":") ? `[${view.source}]` : view.source}:${view.sourcePort}` : "-";
+  const from = view.source
+    ? `${view.source.includes(":") ? `[${view.source}]` : view.source}:${view.sourcePort}`
+    : "-";
   const head = `frame ${view.frame}  ${from}`;
-  if (view.error) return [`${head}  MALFORMED ${view.error.code} at byte ${view.error.offset}: ${view.error.message}`];
+  if (view.error)
+    return [`${head}  MALFORMED ${view.error.code} at byte ${view.error.offset}: ${view.error.message}`];
   const line = [head, protocolName(view), view.command ?? ""];
   if (view.auth) line.push(authText(view.auth));
   if (view.wholeTable) line.push("whole table");

@@ -12,7 +12,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     )
     .version(VERSION)
     .addOption(
-      new Option("--socket <path>", "daemon control socket").env("RIPLET_SOCKET").default("/run/riplet/riplet.sock"),
+      new Option("--socket <path>", "daemon control socket")
+        .env("RIPLET_SOCKET")
+        .default("/run/riplet/riplet.sock"),
     )
     .addOption(
       new Option("--log-level <level>", "log level")

@@ -3,8 +3,8 @@
  * link MTU. Pure: entries in, lists of entries (one list per packet) out; encoding and signing follow.
  */
 import { IPV6_ZERO, type Ipv6Words, ipv6Equal } from "../wire/address.js";
-import { DIGEST_BYTES } from "../wire/auth.js";
 import type { AuthMode } from "../wire/auth.js";
+import { DIGEST_BYTES } from "../wire/auth.js";
 import {
   AUTH_TRAILER_HEADER_BYTES,
   HEADER_BYTES,

@@ -53,7 +53,8 @@ export function ipv6DestinationProblem(prefix: Ipv6Words, length: number): SkipR
   const top = prefix[0] >>> 16;
   if (top >>> 8 === 0xff) return "MULTICAST";
   if ((top & 0xffc0) === 0xfe80) return "LINK_LOCAL";
-  if (length === 128 && prefix[0] === 0 && prefix[1] === 0 && prefix[2] === 0 && prefix[3] === 1) return "LOOPBACK";
+  if (length === 128 && prefix[0] === 0 && prefix[1] === 0 && prefix[2] === 0 && prefix[3] === 1)
+    return "LOOPBACK";
   return null;
 }
 

@@ -96,7 +96,11 @@ function cryptoLayout(packet: Uint8Array): CryptoLayout {
   const trailer = view.getUint16(HEADER_BYTES + 4);
   need(packet, trailer, AUTH_TRAILER_HEADER_BYTES, "authentication trailer");
   if (trailer < HEADER_BYTES + RTE_BYTES || (trailer - HEADER_BYTES) % RTE_BYTES !== 0) {
-    throw new WireError("BAD_AUTH", HEADER_BYTES + 4, `packet length ${trailer} is not header + whole entries`);
+    throw new WireError(
+      "BAD_AUTH",
+      HEADER_BYTES + 4,
+      `packet length ${trailer} is not header + whole entries`,
+    );
   }
   return {
     keyId: packet[HEADER_BYTES + 6]!,
@@ -187,7 +191,8 @@ function verifyCrypto(packet: Uint8Array, keys: readonly AuthKey[]): VerifyResul
     const copy = Uint8Array.from(packet);
     copy.set(digestFill(algorithm, key.secret), layout.digestStart);
     const expected = computeDigest(algorithm, key.secret, copy);
-    if (timingSafeEqual(expected, packet.subarray(layout.digestStart))) return { verified: true, key, algorithm };
+    if (timingSafeEqual(expected, packet.subarray(layout.digestStart)))
+      return { verified: true, key, algorithm };
   }
   return { verified: false, reason: failure };
 }

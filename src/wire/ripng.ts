@@ -83,18 +83,24 @@ export function encode(packet: RipngPacket, buf?: Uint8Array, offset = 0): Uint8
 
 /** Decodes one datagram occupying buf[offset..end) (end defaults to the end of buf). */
 export function decode(buf: Uint8Array, offset = 0, end = buf.length): { value: RipngPacket; bytes: number } {
-  if (end > buf.length) throw new WireError("TRUNCATED", buf.length, `datagram end ${end} is past the buffer`);
+  if (end > buf.length)
+    throw new WireError("TRUNCATED", buf.length, `datagram end ${end} is past the buffer`);
   need(buf, offset, HEADER_BYTES, "RIPng header");
   const commandByte = buf[offset]!;
   // RFC 2080 §2.1: command 1 (request) or 2 (response); anything else is ignored.
   if (commandByte !== COMMAND_REQUEST && commandByte !== COMMAND_RESPONSE) {
-    throw new WireError("BAD_COMMAND", offset, `command ${commandByte} is neither request (1) nor response (2)`);
+    throw new WireError(
+      "BAD_COMMAND",
+      offset,
+      `command ${commandByte} is neither request (1) nor response (2)`,
+    );
   }
   const version = buf[offset + 1]!;
   if (version === 0) throw new WireError("BAD_VERSION", offset + 1, "version 0 is not a RIPng version");
   // RFC 2080 §2.1: after the header the datagram is whole 20-byte entries.
   const extra = (end - offset - HEADER_BYTES) % RTE_BYTES;
-  if (extra !== 0) throw new WireError("TRAILING_BYTES", end - extra, `${extra} bytes after the last whole entry`);
+  if (extra !== 0)
+    throw new WireError("TRAILING_BYTES", end - extra, `${extra} bytes after the last whole entry`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const entries = new Array<RipngEntry>((end - offset - HEADER_BYTES) / RTE_BYTES);
   for (let at = offset + HEADER_BYTES, i = 0; at < end; at += RTE_BYTES, i++) {

@@ -100,7 +100,10 @@ function checkEncodable(packet: Ripv2Packet, length: number): void {
     throw new WireError("BAD_VALUE", 4, "RIPv1 cannot carry authentication (RFC 2453 §4.1)");
   }
   const auth = packet.auth;
-  if (auth?.type === "crypto" && (!isUint8(auth.keyId) || !isUint8(auth.authDataLength) || !isUint32(auth.sequence))) {
+  if (
+    auth?.type === "crypto" &&
+    (!isUint8(auth.keyId) || !isUint8(auth.authDataLength) || !isUint32(auth.sequence))
+  ) {
     throw new WireError("BAD_VALUE", 4, "key id, auth data length or sequence number out of range");
   }
   if (packet.auth?.type === "crypto" && !TRAILER_DIGEST_BYTES.has(packet.auth.digest.length)) {
@@ -124,9 +127,19 @@ export function encode(packet: Ripv2Packet, buf?: Uint8Array, offset = 0): Uint8
   let at = offset + HEADER_BYTES;
   if (packet.auth) at = writeAuthEntry(view, out, at, packet);
   for (const entry of packet.entries) {
-    if (!isUint16(entry.afi) || !isUint16(entry.tag) || !isUint32(entry.address) || !isUint32(entry.mask) ||
-        !isUint32(entry.nextHop) || !isUint32(entry.metric)) {
-      throw new WireError("BAD_VALUE", at, `entry ${(at - offset - HEADER_BYTES) / RTE_BYTES} has a field out of range`);
+    if (
+      !isUint16(entry.afi) ||
+      !isUint16(entry.tag) ||
+      !isUint32(entry.address) ||
+      !isUint32(entry.mask) ||
+      !isUint32(entry.nextHop) ||
+      !isUint32(entry.metric)
+    ) {
+      throw new WireError(
+        "BAD_VALUE",
+        at,
+        `entry ${(at - offset - HEADER_BYTES) / RTE_BYTES} has a field out of range`,
+      );
     }
     view.setUint16(at, entry.afi);
     view.setUint16(at + 2, entry.tag);
@@ -194,10 +207,18 @@ function readLayout(buf: Uint8Array, offset: number, end: number, version: numbe
     const field = buf.subarray(first + 4, first + 4 + SIMPLE_PASSWORD_BYTES);
     const used = field.indexOf(0) === -1 ? field.length : lastNonZero(field) + 1;
     const password = Buffer.from(field.buffer, field.byteOffset, used).toString("latin1");
-    return { auth: { type: "simple", password }, entriesStart: first + RTE_BYTES, entriesEnd: alignedEnd(first, end) };
+    return {
+      auth: { type: "simple", password },
+      entriesStart: first + RTE_BYTES,
+      entriesEnd: alignedEnd(first, end),
+    };
   }
   if (type === AUTH_TYPE_CRYPTO) return readCryptoLayout(buf, view, offset, end);
-  throw new WireError("BAD_AUTH", first + 2, `authentication type ${type} is not simple (2) or cryptographic (3)`);
+  throw new WireError(
+    "BAD_AUTH",
+    first + 2,
+    `authentication type ${type} is not simple (2) or cryptographic (3)`,
+  );
 }
 
 function lastNonZero(field: Uint8Array): number {
@@ -219,7 +240,11 @@ function readCryptoLayout(buf: Uint8Array, view: DataView, offset: number, end: 
   // RFC 4822 §2.2: the packet-length field is the offset of the trailer from the start of the packet.
   const trailer = offset + view.getUint16(first + 4);
   if (trailer < first + RTE_BYTES || (trailer - first) % RTE_BYTES !== 0) {
-    throw new WireError("BAD_AUTH", first + 4, `packet length ${trailer - offset} is not header + whole entries`);
+    throw new WireError(
+      "BAD_AUTH",
+      first + 4,
+      `packet length ${trailer - offset} is not header + whole entries`,
+    );
   }
   need(buf, trailer, AUTH_TRAILER_HEADER_BYTES, "authentication trailer");
   if (view.getUint16(trailer) !== AFI_AUTH || view.getUint16(trailer + 2) !== AUTH_TRAILER_TYPE) {
@@ -227,7 +252,11 @@ function readCryptoLayout(buf: Uint8Array, view: DataView, offset: number, end: 
   }
   const digestStart = trailer + AUTH_TRAILER_HEADER_BYTES;
   if (!TRAILER_DIGEST_BYTES.has(end - digestStart)) {
-    throw new WireError("BAD_AUTH", digestStart, `authentication data of ${end - digestStart} bytes is not 16/20/32/48/64`);
+    throw new WireError(
+      "BAD_AUTH",
+      digestStart,
+      `authentication data of ${end - digestStart} bytes is not 16/20/32/48/64`,
+    );
   }
   const auth: CryptoAuth = {
     type: "crypto",
@@ -241,7 +270,8 @@ function readCryptoLayout(buf: Uint8Array, view: DataView, offset: number, end: 
 
 /** Decodes one datagram occupying buf[offset..end) (end defaults to the end of buf). */
 export function decode(buf: Uint8Array, offset = 0, end = buf.length): { value: Ripv2Packet; bytes: number } {
-  if (end > buf.length) throw new WireError("TRUNCATED", buf.length, `datagram end ${end} is past the buffer`);
+  if (end > buf.length)
+    throw new WireError("TRUNCATED", buf.length, `datagram end ${end} is past the buffer`);
   need(buf, offset, HEADER_BYTES, "RIP header");
   const command = readCommand(buf, offset);
   const version = buf[offset + 1]!;
@@ -260,6 +290,8 @@ export function decode(buf: Uint8Array, offset = 0, end = buf.length): { value: 
       metric: view.getUint32(at + 16),
     };
   }
-  const value: Ripv2Packet = layout.auth ? { command, version, auth: layout.auth, entries } : { command, version, entries };
+  const value: Ripv2Packet = layout.auth
+    ? { command, version, auth: layout.auth, entries }
+    : { command, version, entries };
   return { value, bytes: end - offset };
 }

@@ -78,7 +78,9 @@ export function decodeCommand(io: CliIo, setExit: (code: number) => void): Comma
     .description("Decode RIPv1/v2 and RIPng datagrams offline, checking authentication with the keys given.")
     .option("--hex <hex>", "one datagram's UDP payload as hex")
     .option("--pcap <file>", "a pcap or pcapng capture (Ethernet, Linux cooked v1/v2, raw IP)")
-    .addOption(new Option("--family <family>", "family of --hex input").choices(["ipv4", "ipv6"]).default("ipv4"))
+    .addOption(
+      new Option("--family <family>", "family of --hex input").choices(["ipv4", "ipv6"]).default("ipv4"),
+    )
     .option("--key <[id:]secret>", "authentication key to check with (repeatable)", collect)
     .option("--json", "one JSON object per datagram (SPEC §3)")
     .addHelpText("after", EXAMPLES)
