@@ -8,12 +8,10 @@ export type WireErrorCode =
   | "TRAILING_BYTES" // payload is not header + whole entries
   | "BAD_COMMAND" // RFC 2453 §4 / RFC 2080 §2.1: command must be 1 (request) or 2 (response)
   | "BAD_VERSION" // version 0, or a version this family does not define
-  | "MUST_BE_ZERO" // RIPv1 / RIPng header must-be-zero field set
-  | "AUTH_MISPLACED" // an authentication entry other than the first (RFC 2453 §4.1)
   | "BAD_AUTH" // authentication entry or trailer is malformed (RFC 2082, RFC 4822)
-  | "TOO_MANY_ENTRIES" // more RTEs than the packet limit allows
   | "TOO_LARGE" // encoded packet exceeds the MTU / maximum datagram size
   | "BAD_VALUE" // a value to encode is out of range
+  | "BAD_PACKET" // a captured frame's link, IP or UDP header is malformed
   | "PCAP_BAD_FILE" // not a pcap/pcapng file, or a corrupt block/record header
   | "PCAP_UNSUPPORTED"; // a link type or format version we cannot read
 
