@@ -15,20 +15,14 @@
  */
 import { RIP_PORT, RIPNG_PORT } from "./constants.js";
 import { need, WireError } from "./errors.js";
-import { decodeFrame, type LinkLayer, linkLayer } from "./packet-layers.js";
+import { decodeFrame, type FrameDatagram, type LinkLayer, linkLayer } from "./packet-layers.js";
 
-export interface CapturedDatagram {
+/** One UDP datagram on our ports (see FrameDatagram) and where it stood in the file. */
+export interface CapturedDatagram extends FrameDatagram {
   /** 1-based index of the packet record in the file, counting every record (Wireshark's frame number). */
   frame: number;
   /** Capture time in microseconds since the epoch; absent when the record has none (pcapng SPB). */
   timestampUs?: number;
-  family: "ipv4" | "ipv6";
-  source: string;
-  sourcePort: number;
-  destination: string;
-  destinationPort: number;
-  /** The UDP payload, a view into the file's bytes. */
-  payload: Uint8Array;
 }
 
 /** A record that could not be parsed down to UDP. */
