@@ -1,0 +1,114 @@
+/**
+ * Prefixes riplet announces: parsed from text once, at the edge, with a one-line reason for every
+ * refusal (SPEC §2). Inside, a prefix is its numeric form plus `text`, the canonical CIDR used as key.
+ */
+import {
+  formatIpv4,
+  formatIpv6,
+  type Ipv6Words,
+  ipv4HasHostBits,
+  ipv6HasHostBits,
+  parseIpv4,
+  parseIpv6,
+  prefixLengthToMask,
+} from "../wire/address.js";
+import { ipv4DestinationProblem, ipv6DestinationProblem } from "./validate.js";
+
+export type Prefix =
+  | { family: "ipv4"; address: number; length: number; text: string }
+  | { family: "ipv6"; address: Ipv6Words; length: number; text: string };
+
+export type PrefixErrorCode =
+  | "INVALID_PREFIX"
+  | "HOST_BITS"
+  | "MULTICAST"
+  | "LOOPBACK"
+  | "LINK_LOCAL"
+  | "RESERVED"
+  | "DEFAULT_ROUTE"
+  | "PREFIX_NOT_ALLOWED";
+
+export class PrefixError extends Error {
+  override readonly name = "PrefixError";
+  constructor(
+    readonly code: PrefixErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function ipv4Prefix(address: number, length: number): Prefix {
+  return { family: "ipv4", address, length, text: `${formatIpv4(address)}/${length}` };
+}
+
+function ipv6Prefix(address: Ipv6Words, length: number): Prefix {
+  return { family: "ipv6", address, length, text: `${formatIpv6(address)}/${length}` };
+}
+
+function maskIpv6(words: Ipv6Words, length: number): Ipv6Words {
+  const out = words.map((w, i) => (w & prefixLengthToMask(Math.min(32, Math.max(0, length - 32 * i)))) >>> 0);
+  return [out[0]!, out[1]!, out[2]!, out[3]!];
+}
+
+function parseNumbers(text: string): Prefix & { hostBits: boolean } {
+  const slash = text.indexOf("/");
+  if (slash < 0) {
+    throw new PrefixError("INVALID_PREFIX", `${text} has no prefix length; write it as CIDR, e.g. ${text}/${text.includes(":") ? 128 : 32}`);
+  }
+  const addressText = text.slice(0, slash);
+  const lengthText = text.slice(slash + 1);
+  const v6 = addressText.includes(":");
+  const max = v6 ? 128 : 32;
+  const length = Number(lengthText);
+  if (!/^\d{1,3}$/.test(lengthText) || length > max) {
+    throw new PrefixError("INVALID_PREFIX", `${text}: prefix length must be 0-${max}`);
+  }
+  try {
+    if (v6) {
+      const words = parseIpv6(addressText);
+      return { ...ipv6Prefix(maskIpv6(words, length), length), hostBits: ipv6HasHostBits(words, length) };
+    }
+    const address = parseIpv4(addressText);
+    const masked = (address & prefixLengthToMask(length)) >>> 0;
+    return { ...ipv4Prefix(masked, length), hostBits: ipv4HasHostBits(address, length) };
+  } catch {
+    throw new PrefixError("INVALID_PREFIX", `${text} is not an IPv4 or IPv6 prefix (like 198.51.100.0/24 or 2001:db8:42::/48)`);
+  }
+}
+
+export interface PrefixPolicy {
+  allowDefault?: boolean;
+}
+
+/** Parses and checks a prefix to announce; throws PrefixError with a one-line reason and the fix. */
+export function parsePrefix(text: string, policy: PrefixPolicy = {}): Prefix {
+  const { hostBits, ...prefix } = parseNumbers(text.trim());
+  if (hostBits) {
+    throw new PrefixError("HOST_BITS", `${text} has host bits set; did you mean ${prefix.text}?`);
+  }
+  if (prefix.length === 0 && !policy.allowDefault) {
+    throw new PrefixError("DEFAULT_ROUTE", `${text} is the default route; set allowDefault: true to announce it`);
+  }
+  const problem =
+    prefix.family === "ipv4"
+      ? prefix.length > 0 && prefix.address >>> 24 === 0
+        ? "RESERVED" // RFC 1122 §3.2.1.3: net 0 is "this network", only the default route may use it
+        : ipv4DestinationProblem(prefix.address)
+      : ipv6DestinationProblem(prefix.address, prefix.length);
+  if (problem === "MULTICAST") throw new PrefixError("MULTICAST", `${text} is multicast; only unicast prefixes can be routed`);
+  if (problem === "LOOPBACK") throw new PrefixError("LOOPBACK", `${text} is loopback; it never leaves the host`);
+  if (problem === "LINK_LOCAL") throw new PrefixError("LINK_LOCAL", `${text} is IPv6 link-local; it is never routed`);
+  if (problem) throw new PrefixError("RESERVED", `${text} is reserved address space and cannot be announced`);
+  return prefix;
+}
+
+/** True when `inner` lies inside `outer` (same family, at least as long, same leading bits). */
+export function prefixContains(outer: Prefix, inner: Prefix): boolean {
+  if (outer.family !== inner.family || inner.length < outer.length) return false;
+  if (outer.family === "ipv4") {
+    return ((inner.address as number) & prefixLengthToMask(outer.length)) >>> 0 === outer.address;
+  }
+  const masked = maskIpv6(inner.address as Ipv6Words, outer.length);
+  return masked.every((w, i) => w === outer.address[i]);
+}
