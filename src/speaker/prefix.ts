@@ -54,7 +54,10 @@ function maskIpv6(words: Ipv6Words, length: number): Ipv6Words {
 function parseNumbers(text: string): Prefix & { hostBits: boolean } {
   const slash = text.indexOf("/");
   if (slash < 0) {
-    throw new PrefixError("INVALID_PREFIX", `${text} has no prefix length; write it as CIDR, e.g. ${text}/${text.includes(":") ? 128 : 32}`);
+    throw new PrefixError(
+      "INVALID_PREFIX",
+      `${text} has no prefix length; write it as CIDR, e.g. ${text}/${text.includes(":") ? 128 : 32}`,
+    );
   }
   const addressText = text.slice(0, slash);
   const lengthText = text.slice(slash + 1);
@@ -73,7 +76,10 @@ function parseNumbers(text: string): Prefix & { hostBits: boolean } {
     const masked = (address & prefixLengthToMask(length)) >>> 0;
     return { ...ipv4Prefix(masked, length), hostBits: ipv4HasHostBits(address, length) };
   } catch {
-    throw new PrefixError("INVALID_PREFIX", `${text} is not an IPv4 or IPv6 prefix (like 198.51.100.0/24 or 2001:db8:42::/48)`);
+    throw new PrefixError(
+      "INVALID_PREFIX",
+      `${text} is not an IPv4 or IPv6 prefix (like 198.51.100.0/24 or 2001:db8:42::/48)`,
+    );
   }
 }
 
@@ -88,7 +94,10 @@ export function parsePrefix(text: string, policy: PrefixPolicy = {}): Prefix {
     throw new PrefixError("HOST_BITS", `${text} has host bits set; did you mean ${prefix.text}?`);
   }
   if (prefix.length === 0 && !policy.allowDefault) {
-    throw new PrefixError("DEFAULT_ROUTE", `${text} is the default route; set allowDefault: true to announce it`);
+    throw new PrefixError(
+      "DEFAULT_ROUTE",
+      `${text} is the default route; set allowDefault: true to announce it`,
+    );
   }
   const problem =
     prefix.family === "ipv4"
@@ -96,9 +105,12 @@ export function parsePrefix(text: string, policy: PrefixPolicy = {}): Prefix {
         ? "RESERVED" // RFC 1122 §3.2.1.3: net 0 is "this network", only the default route may use it
         : ipv4DestinationProblem(prefix.address)
       : ipv6DestinationProblem(prefix.address, prefix.length);
-  if (problem === "MULTICAST") throw new PrefixError("MULTICAST", `${text} is multicast; only unicast prefixes can be routed`);
-  if (problem === "LOOPBACK") throw new PrefixError("LOOPBACK", `${text} is loopback; it never leaves the host`);
-  if (problem === "LINK_LOCAL") throw new PrefixError("LINK_LOCAL", `${text} is IPv6 link-local; it is never routed`);
+  if (problem === "MULTICAST")
+    throw new PrefixError("MULTICAST", `${text} is multicast; only unicast prefixes can be routed`);
+  if (problem === "LOOPBACK")
+    throw new PrefixError("LOOPBACK", `${text} is loopback; it never leaves the host`);
+  if (problem === "LINK_LOCAL")
+    throw new PrefixError("LINK_LOCAL", `${text} is IPv6 link-local; it is never routed`);
   if (problem) throw new PrefixError("RESERVED", `${text} is reserved address space and cannot be announced`);
   return prefix;
 }

@@ -13,8 +13,16 @@ function refusal(text: string, policy = {}): [string, string] {
 
 describe("parsePrefix (SPEC §2 refusals)", () => {
   it("accepts and canonicalises", () => {
-    expect(parsePrefix("198.51.100.0/24")).toMatchObject({ family: "ipv4", length: 24, text: "198.51.100.0/24" });
-    expect(parsePrefix("2001:DB8:42:0::/48")).toMatchObject({ family: "ipv6", length: 48, text: "2001:db8:42::/48" });
+    expect(parsePrefix("198.51.100.0/24")).toMatchObject({
+      family: "ipv4",
+      length: 24,
+      text: "198.51.100.0/24",
+    });
+    expect(parsePrefix("2001:DB8:42:0::/48")).toMatchObject({
+      family: "ipv6",
+      length: 48,
+      text: "2001:db8:42::/48",
+    });
     expect(parsePrefix("0.0.0.0/0", { allowDefault: true }).text).toBe("0.0.0.0/0");
   });
 

@@ -1,0 +1,348 @@
+/**
+ * The protocol engine: the announced-route table, the update schedule, the neighbour table, and what
+ * to send when. No sockets and no timers: the caller feeds it clock readings (ms, monotonic) and
+ * datagrams, and sends what it returns. A caller sleeps until nextWakeAt() and calls tick().
+ */
+import {
+  GARBAGE_COLLECTION_MS,
+  INFINITY_METRIC,
+  RIPNG_MULTICAST_GROUP,
+  RIPNG_VERSION,
+  RIPV2_MULTICAST_GROUP,
+  ROUTE_TIMEOUT_MS,
+} from "../wire/constants.js";
+import * as ripng from "../wire/ripng.js";
+import {
+  familyPort,
+  ipv4LinkOf,
+  judgeRipng,
+  judgeRipv2,
+  type RequestReply,
+  type Verdict,
+  withoutZone,
+} from "./inbound.js";
+import { type DropReason, type Neighbor, NeighborTable } from "./neighbors.js";
+import { type TriggeredMode, UpdateSchedule } from "./schedule.js";
+import { type AnnouncedRoute, type RouteSpec, RouteTable } from "./table.js";
+import type { Family, Inbound, InterfaceConfig, LinkState, SendAction } from "./types.js";
+import { encodeRipv2, ripngDatagrams, ripv2Datagrams } from "./updates.js";
+
+export interface SpeakerEvents {
+  /** A datagram was dropped (already counted against `neighbor`). */
+  drop?(info: { neighbor: Neighbor; reason: DropReason; detail: string }): void;
+  /** Routes in an otherwise good Response were skipped. */
+  badRoutes?(info: { neighbor: Neighbor; routes: string[] }): void;
+}
+
+export interface SpeakerOptions {
+  interfaces: InterfaceConfig[];
+  timers?: { updateMs?: number; timeoutMs?: number; garbageMs?: number };
+  triggered?: TriggeredMode;
+  random: () => number;
+  /** Wall-clock seconds since the epoch, for crypto sequence numbers (RFC 4822 §3). */
+  unixSeconds: () => number;
+  /** The last sequence number sent before a restart (from the state file): never go below it. */
+  initialSequence?: number;
+  events?: SpeakerEvents;
+}
+
+export interface Counters {
+  packetsSent: number;
+  packetsReceived: number;
+  packetsDropped: number;
+  routesSkipped: number;
+  updatesSent: number;
+  triggeredUpdatesSent: number;
+  requestsAnswered: number;
+}
+
+export class Speaker {
+  readonly table: RouteTable;
+  readonly neighbors: NeighborTable;
+  readonly counters: Counters = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    packetsDropped: 0,
+    routesSkipped: 0,
+    updatesSent: 0,
+    triggeredUpdatesSent: 0,
+    requestsAnswered: 0,
+  };
+  private readonly configs: Map<string, InterfaceConfig>;
+  private readonly links = new Map<string, LinkState>();
+  private readonly schedule: UpdateSchedule;
+  private lastSequence: number;
+
+  constructor(
+    private readonly options: SpeakerOptions,
+    now: number,
+  ) {
+    this.configs = new Map(options.interfaces.map((c) => [c.name, c]));
+    this.table = new RouteTable(options.timers?.garbageMs ?? GARBAGE_COLLECTION_MS);
+    this.neighbors = new NeighborTable(options.timers?.timeoutMs ?? ROUTE_TIMEOUT_MS);
+    this.schedule = new UpdateSchedule(
+      { updateMs: options.timers?.updateMs, triggered: options.triggered, random: options.random },
+      now,
+    );
+    this.lastSequence = options.initialSequence ?? 0;
+    // The first full update goes out per link from setLinks(); the periodic one follows an interval later.
+    this.schedule.periodicSent(now);
+  }
+
+  /** The last crypto sequence number used; persist it so a restart never goes backwards. */
+  get sequence(): number {
+    return this.lastSequence;
+  }
+
+  /** RFC 4822 §3 (as BIRD does it): Unix time, but strictly increasing per update session. */
+  private nextSequence(): number {
+    this.lastSequence = Math.max(this.lastSequence + 1, Math.floor(this.options.unixSeconds()));
+    return this.lastSequence;
+  }
+
+  /**
+   * The system's view of the configured interfaces. A link that appears (or gains an address) gets a
+   * whole-table Request and a full update at once; one that is gone simply stops being used.
+   */
+  setLinks(states: readonly LinkState[]): SendAction[] {
+    const fresh: LinkState[] = [];
+    const seen = new Set<string>();
+    for (const state of states) {
+      if (!this.configs.has(state.name)) continue;
+      seen.add(state.name);
+      const before = this.links.get(state.name);
+      if (!before || JSON.stringify(before) !== JSON.stringify(state)) fresh.push(state);
+      this.links.set(state.name, state);
+    }
+    for (const name of [...this.links.keys()]) if (!seen.has(name)) this.links.delete(name);
+    const routes = this.table.all();
+    return fresh.flatMap((link) => [...this.requestsOn(link), ...this.updateOn(link, routes)]);
+  }
+
+  announce(spec: RouteSpec, now: number): boolean {
+    const changed = this.table.announce(spec, now);
+    if (changed) this.schedule.changed(now);
+    return changed;
+  }
+
+  withdraw(prefixText: string, now: number): boolean {
+    const changed = this.table.withdraw(prefixText, now);
+    if (changed) this.schedule.changed(now);
+    return changed;
+  }
+
+  withdrawOwner(owner: string, now: number): AnnouncedRoute[] {
+    const gone = this.table.withdrawOwner(owner, now);
+    if (gone.length > 0) this.schedule.changed(now);
+    return gone;
+  }
+
+  /** Poisons every route and returns the datagrams that say so, to send before exiting. */
+  shutdown(now: number): SendAction[] {
+    this.table.withdrawAll(now);
+    this.table.takeChanges();
+    return this.updateAll(this.table.all().filter((r) => r.state === "withdrawing"));
+  }
+
+  nextWakeAt(): number {
+    const garbage = this.table.nextGarbageAt();
+    return garbage === undefined ? this.schedule.nextWakeAt() : Math.min(garbage, this.schedule.nextWakeAt());
+  }
+
+  /** Sends whatever is due: the periodic update, a triggered update, and garbage collection. */
+  tick(now: number): SendAction[] {
+    this.table.collectGarbage(now);
+    this.neighbors.expire(now);
+    if (this.schedule.periodicDue(now)) {
+      this.table.takeChanges();
+      this.schedule.periodicSent(now);
+      this.counters.updatesSent++;
+      return this.updateAll(this.table.all());
+    }
+    if (this.schedule.triggeredDue(now)) {
+      this.schedule.triggeredSent(now);
+      const changes = this.table.takeChanges();
+      if (changes.length === 0) return [];
+      this.counters.triggeredUpdatesSent++;
+      return this.updateAll(changes);
+    }
+    return [];
+  }
+
+  private updateAll(routes: readonly AnnouncedRoute[]): SendAction[] {
+    if (routes.length === 0) return [];
+    return [...this.links.values()].flatMap((link) => this.updateOn(link, routes));
+  }
+
+  /** Where updates go on a link: the multicast group unless turned off, and every unicast neighbour. */
+  private destinations(family: Family, link: LinkState): string[] {
+    const config = this.configs.get(link.name);
+    const settings = family === "ipv4" ? config?.ipv4 : config?.ipv6;
+    if (!settings) return [];
+    if (family === "ipv4" ? link.ipv4.length === 0 : !link.ipv6LinkLocal) return [];
+    const group = family === "ipv4" ? RIPV2_MULTICAST_GROUP : RIPNG_MULTICAST_GROUP;
+    return [...(settings.multicast ? [group] : []), ...settings.neighbors];
+  }
+
+  private sendTo(
+    link: LinkState,
+    family: Family,
+    destinations: string[],
+    datagrams: Uint8Array[],
+  ): SendAction[] {
+    const port = familyPort(family);
+    const out: SendAction[] = [];
+    for (const destination of destinations) {
+      for (const bytes of datagrams) out.push({ interface: link.name, family, destination, port, bytes });
+    }
+    this.counters.packetsSent += out.length;
+    return out;
+  }
+
+  private updateOn(link: LinkState, routes: readonly AnnouncedRoute[]): SendAction[] {
+    const out: SendAction[] = [];
+    const v4 = this.destinations("ipv4", link);
+    const ipv4 = this.configs.get(link.name)?.ipv4;
+    if (v4.length > 0 && ipv4 && routes.some((r) => r.prefix.family === "ipv4")) {
+      out.push(
+        ...this.sendTo(link, "ipv4", v4, ripv2Datagrams(routes, link, ipv4.auth, this.nextSequence())),
+      );
+    }
+    const v6 = this.destinations("ipv6", link);
+    if (v6.length > 0 && routes.some((r) => r.prefix.family === "ipv6")) {
+      out.push(...this.sendTo(link, "ipv6", v6, ripngDatagrams(routes, link)));
+    }
+    return out;
+  }
+
+  /** RFC 2453 §3.9.1 / RFC 2080 §2.4.1: ask the neighbours for everything, so they show up at once. */
+  private requestsOn(link: LinkState): SendAction[] {
+    const out: SendAction[] = [];
+    const v4 = this.destinations("ipv4", link);
+    const ipv4 = this.configs.get(link.name)?.ipv4;
+    if (v4.length > 0 && ipv4) {
+      const whole = { afi: 0, tag: 0, address: 0, mask: 0, nextHop: 0, metric: INFINITY_METRIC };
+      out.push(
+        ...this.sendTo(link, "ipv4", v4, [encodeRipv2("request", [whole], ipv4.auth, this.nextSequence())]),
+      );
+    }
+    const v6 = this.destinations("ipv6", link);
+    if (v6.length > 0) {
+      const entries = [{ prefix: [0, 0, 0, 0] as const, tag: 0, prefixLength: 0, metric: INFINITY_METRIC }];
+      out.push(
+        ...this.sendTo(link, "ipv6", v6, [
+          ripng.encode({ command: "request", version: RIPNG_VERSION, entries }),
+        ]),
+      );
+    }
+    return out;
+  }
+
+  /** Handles one received datagram; returns the answer to send, if it was a Request. */
+  receive(inbound: Inbound, now: number): SendAction[] {
+    this.counters.packetsReceived++;
+    const link = this.linkFor(inbound);
+    const source = withoutZone(inbound.source);
+    if (link && this.isOwnAddress(source, link)) return [];
+    const neighbor = this.neighbors.get(inbound.family, link?.name ?? inbound.interface ?? "?", source);
+    if (!link)
+      return this.dropped(neighbor, "NOT_ON_LINK", `${source} is not on any configured interface's subnet`);
+    const config = this.configs.get(link.name)!;
+    const settings = inbound.family === "ipv4" ? config.ipv4 : config.ipv6;
+    if (!settings)
+      return this.dropped(neighbor, "UNKNOWN_INTERFACE", `${inbound.family} is off on ${link.name}`);
+    const verdict =
+      inbound.family === "ipv4" ? judgeRipv2(inbound, config.ipv4!.auth, neighbor) : judgeRipng(inbound);
+    return this.apply(verdict, inbound, link, neighbor, now);
+  }
+
+  private apply(
+    verdict: Verdict,
+    inbound: Inbound,
+    link: LinkState,
+    neighbor: Neighbor,
+    now: number,
+  ): SendAction[] {
+    if (verdict.kind === "ignore") return [];
+    if (verdict.kind === "drop") return this.dropped(neighbor, verdict.reason, verdict.detail);
+    if (verdict.kind === "request") {
+      this.counters.requestsAnswered++;
+      return this.answer(verdict, inbound, link);
+    }
+    neighbor.lastHeard = now;
+    neighbor.version = verdict.version;
+    for (const route of verdict.routes) this.neighbors.heardRoute(neighbor, route.prefix, route.metric, now);
+    if (verdict.badRoutes.length > 0) {
+      neighbor.badRoutes += verdict.badRoutes.length;
+      this.counters.routesSkipped += verdict.badRoutes.length;
+      this.options.events?.badRoutes?.({ neighbor, routes: verdict.badRoutes });
+    }
+    return [];
+  }
+
+  /** RFC 2453 §3.9.1 / RFC 2080 §2.4.1: answer to the requester's address and port, from this link. */
+  private answer(
+    verdict: Extract<Verdict, { kind: "request" }>,
+    inbound: Inbound,
+    link: LinkState,
+  ): SendAction[] {
+    const family = inbound.family;
+    const to = (datagrams: Uint8Array[]) =>
+      datagrams.map((bytes) => ({
+        interface: link.name,
+        family,
+        destination: inbound.source,
+        port: inbound.sourcePort,
+        bytes,
+      }));
+    let datagrams: Uint8Array[];
+    if (verdict.wholeTable) {
+      const routes = this.table.all();
+      datagrams =
+        family === "ipv4"
+          ? ripv2Datagrams(routes, link, this.configs.get(link.name)!.ipv4!.auth, this.nextSequence())
+          : ripngDatagrams(routes, link);
+    } else {
+      const metrics = verdict.prefixes.map((p) => {
+        const route = this.table.get(p);
+        return route?.state === "active" ? route.metric : INFINITY_METRIC;
+      });
+      datagrams = [this.encodeReply(verdict.reply(metrics), link)];
+    }
+    this.counters.packetsSent += datagrams.length;
+    return to(datagrams);
+  }
+
+  private encodeReply(reply: RequestReply, link: LinkState): Uint8Array {
+    if (reply.family === "ipv6")
+      return ripng.encode({ command: "response", version: RIPNG_VERSION, entries: reply.entries });
+    return encodeRipv2(
+      "response",
+      reply.entries,
+      this.configs.get(link.name)!.ipv4!.auth,
+      this.nextSequence(),
+    );
+  }
+
+  private dropped(neighbor: Neighbor, reason: DropReason, detail: string): SendAction[] {
+    this.neighbors.dropped(neighbor, reason);
+    this.counters.packetsDropped++;
+    this.options.events?.drop?.({ neighbor, reason, detail });
+    return [];
+  }
+
+  private linkFor(inbound: Inbound): LinkState | undefined {
+    if (inbound.interface) return this.links.get(inbound.interface);
+    if (inbound.family === "ipv4") return ipv4LinkOf(inbound.source, this.links.values());
+    const zone = inbound.source.split("%")[1];
+    return zone ? this.links.get(zone) : undefined;
+  }
+
+  private isOwnAddress(source: string, link: LinkState): boolean {
+    return link.ipv4.some((a) => a.address === source) || link.ipv6LinkLocal === source;
+  }
+
+  linkStates(): LinkState[] {
+    return [...this.links.values()];
+  }
+}

@@ -1,0 +1,59 @@
+/** Plain types shared by the speaker's parts and the transport that feeds it. */
+import type { AuthKey, CryptoAlgorithm } from "../wire/auth.js";
+
+export type Family = "ipv4" | "ipv6";
+
+/** RIPv2 authentication on one interface (SPEC §4 `auth`). */
+export type AuthConfig =
+  | { mode: "none" }
+  | { mode: "simple"; password: Uint8Array }
+  | { mode: CryptoAlgorithm; keys: Required<Pick<AuthKey, "id" | "secret">>[]; md5AuthLength?: 16 | 20 };
+
+export interface Ipv4Settings {
+  auth: AuthConfig;
+  /** Unicast neighbours updates also go to (SPEC §4 `neighbors`). */
+  neighbors: string[];
+  /** Send to 224.0.0.9; false = unicast neighbours only. */
+  multicast: boolean;
+}
+
+export interface Ipv6Settings {
+  neighbors: string[];
+  multicast: boolean;
+}
+
+/** One uplink riplet speaks on. */
+export interface InterfaceConfig {
+  name: string;
+  ipv4?: Ipv4Settings;
+  ipv6?: Ipv6Settings;
+}
+
+/** What the system says about an interface right now (transport/interfaces.ts reads it). */
+export interface LinkState {
+  name: string;
+  /** IPv4 addresses with prefix lengths, e.g. { address: "192.0.2.2", prefixLength: 24 }. */
+  ipv4: { address: string; prefixLength: number }[];
+  /** The link-local address RIPng is sent from (RFC 2080 §2.5.1), without a zone. */
+  ipv6LinkLocal?: string;
+  mtu: number;
+}
+
+/** One datagram for the transport to send. */
+export interface SendAction {
+  interface: string;
+  family: Family;
+  destination: string;
+  port: number;
+  bytes: Uint8Array;
+}
+
+/** One datagram the transport received. IPv6 link-local sources carry their zone ("fe80::1%eth0"). */
+export interface Inbound {
+  family: Family;
+  bytes: Uint8Array;
+  source: string;
+  sourcePort: number;
+  /** The interface, when the transport knows it (IPv6 zone); IPv4 is placed by its source subnet. */
+  interface?: string;
+}

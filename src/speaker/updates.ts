@@ -1,0 +1,102 @@
+/**
+ * Turns announced routes into encoded (and signed) datagrams for one interface and family: entries,
+ * packetized to the limits, encoded, authenticated. Pure: the sequence number is passed in.
+ */
+import { type Ipv6Words, parseIpv4, parseIpv6, prefixLengthToMask } from "../wire/address.js";
+import { cryptoAuthFor, sign } from "../wire/auth.js";
+import { AFI_INET, INFINITY_METRIC, RIP_VERSION_2, RIPNG_VERSION } from "../wire/constants.js";
+import * as ripng from "../wire/ripng.js";
+import * as ripv2 from "../wire/ripv2.js";
+import { packetizeRipng, packetizeRipv2, type RipngRouteOut } from "./packetize.js";
+import type { AnnouncedRoute } from "./table.js";
+import type { AuthConfig, LinkState } from "./types.js";
+
+function advertisedMetric(route: AnnouncedRoute): number {
+  return route.state === "withdrawing" ? INFINITY_METRIC : route.metric;
+}
+
+function onLink(address: number, link: LinkState): boolean {
+  return link.ipv4.some((a) => {
+    const mask = prefixLengthToMask(a.prefixLength);
+    return ((parseIpv4(a.address) ^ address) & mask) >>> 0 === 0;
+  });
+}
+
+/** RFC 2453 §4.4: a next hop is only useful if the receiver can reach it directly: same subnet. */
+function ripv2NextHop(route: AnnouncedRoute, link: LinkState): number {
+  if (!route.nextHop || route.nextHop.includes(":")) return 0;
+  const address = parseIpv4(route.nextHop);
+  return onLink(address, link) ? address : 0;
+}
+
+export function ripv2Entry(route: AnnouncedRoute, link: LinkState): ripv2.Ripv2Entry {
+  const prefix = route.prefix;
+  if (prefix.family !== "ipv4") throw new Error(`${prefix.text} is not IPv4`);
+  return {
+    afi: AFI_INET,
+    tag: route.tag,
+    address: prefix.address,
+    mask: prefixLengthToMask(prefix.length),
+    nextHop: ripv2NextHop(route, link),
+    metric: advertisedMetric(route),
+  };
+}
+
+/** Encodes one RIPv2 packet with the interface's authentication (RFC 2453 §4.1, RFC 2082, RFC 4822). */
+export function encodeRipv2(
+  command: ripv2.Command,
+  entries: ripv2.Ripv2Entry[],
+  auth: AuthConfig,
+  sequence: number,
+): Uint8Array {
+  const packet: ripv2.Ripv2Packet = { command, version: RIP_VERSION_2, entries };
+  if (auth.mode === "none") return ripv2.encode(packet);
+  if (auth.mode === "simple") {
+    return ripv2.encode({
+      ...packet,
+      auth: { type: "simple", password: Buffer.from(auth.password).toString("latin1") },
+    });
+  }
+  // BIRD signs with the first key that is valid now; riplet's keys have no lifetimes, so the first.
+  const key = { ...auth.keys[0]!, algorithm: auth.mode };
+  const bytes = ripv2.encode({ ...packet, auth: cryptoAuthFor(key, sequence, auth.md5AuthLength ?? 16) });
+  sign(bytes, key);
+  return bytes;
+}
+
+export function ripv2Datagrams(
+  routes: readonly AnnouncedRoute[],
+  link: LinkState,
+  auth: AuthConfig,
+  sequence: number,
+): Uint8Array[] {
+  const entries = routes.filter((r) => r.prefix.family === "ipv4").map((r) => ripv2Entry(r, link));
+  return packetizeRipv2(entries, auth.mode).map((chunk) => encodeRipv2("response", chunk, auth, sequence));
+}
+
+/** RFC 2080 §2.1.1: only a link-local next hop is meaningful; anything else means "this router". */
+function ripngNextHop(route: AnnouncedRoute): Ipv6Words {
+  if (!route.nextHop?.toLowerCase().startsWith("fe80:")) return [0, 0, 0, 0];
+  return parseIpv6(route.nextHop.replace(/%.*$/, ""));
+}
+
+export function ripngRoute(route: AnnouncedRoute): RipngRouteOut {
+  const prefix = route.prefix;
+  if (prefix.family !== "ipv6") throw new Error(`${prefix.text} is not IPv6`);
+  return {
+    entry: {
+      prefix: prefix.address,
+      tag: route.tag,
+      prefixLength: prefix.length,
+      metric: advertisedMetric(route),
+    },
+    nextHop: ripngNextHop(route),
+  };
+}
+
+export function ripngDatagrams(routes: readonly AnnouncedRoute[], link: LinkState): Uint8Array[] {
+  const out = routes.filter((r) => r.prefix.family === "ipv6").map(ripngRoute);
+  return packetizeRipng(out, link.mtu).map((entries) =>
+    ripng.encode({ command: "response", version: RIPNG_VERSION, entries }),
+  );
+}

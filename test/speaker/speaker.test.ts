@@ -1,0 +1,312 @@
+import { describe, expect, it } from "vitest";
+import { parsePrefix } from "../../src/speaker/prefix.js";
+import { Speaker, type SpeakerOptions } from "../../src/speaker/speaker.js";
+import type { AuthConfig, LinkState, SendAction } from "../../src/speaker/types.js";
+import { parseIpv4 } from "../../src/wire/address.js";
+import { cryptoAuthFor, sign, verify } from "../../src/wire/auth.js";
+import * as ripng from "../../src/wire/ripng.js";
+import * as ripv2 from "../../src/wire/ripv2.js";
+
+const LINK: LinkState = {
+  name: "eth0",
+  ipv4: [{ address: "192.0.2.2", prefixLength: 24 }],
+  ipv6LinkLocal: "fe80::2",
+  mtu: 1500,
+};
+const GATEWAY = "192.0.2.1";
+
+function speaker(overrides: Partial<SpeakerOptions> = {}, auth: AuthConfig = { mode: "none" }, t0 = 1000) {
+  const s = new Speaker(
+    {
+      interfaces: [
+        {
+          name: "eth0",
+          ipv4: { auth, neighbors: [], multicast: true },
+          ipv6: { neighbors: [], multicast: true },
+        },
+      ],
+      random: () => 0.5,
+      unixSeconds: () => 1_800_000_000,
+      ...overrides,
+    },
+    t0,
+  );
+  return s;
+}
+
+const route = (text: string, metric = 1, owner?: string) => ({
+  prefix: parsePrefix(text),
+  metric,
+  tag: 0,
+  owner,
+});
+const v2 = (a: SendAction) => ripv2.decode(a.bytes).value;
+const ng = (a: SendAction) => ripng.decode(a.bytes).value;
+const v4Sends = (actions: SendAction[]) => actions.filter((a) => a.family === "ipv4");
+
+describe("Speaker: announcing and withdrawing", () => {
+  it("greets a new link with a whole-table Request and a full update", () => {
+    const s = speaker();
+    s.announce(route("198.51.100.0/24"), 1000);
+    const out = s.setLinks([LINK]);
+    expect(
+      out.map((a) => [a.family, a.destination, a.port, a.family === "ipv4" ? v2(a).command : ng(a).command]),
+    ).toEqual([
+      ["ipv4", "224.0.0.9", 520, "request"],
+      ["ipv6", "ff02::9", 521, "request"],
+      ["ipv4", "224.0.0.9", 520, "response"],
+    ]);
+  });
+
+  it("sends a triggered update ~10 ms after an announce, carrying only the change", () => {
+    const s = speaker();
+    s.announce(route("198.51.100.0/24"), 1000);
+    s.setLinks([LINK]);
+    expect(s.tick(1010)).toHaveLength(1); // the announce's own triggered update
+    expect(s.announce(route("203.0.113.0/24", 2), 5000)).toBe(true);
+    expect(s.announce(route("203.0.113.0/24", 2), 5001)).toBe(false); // idempotent
+    expect(s.nextWakeAt()).toBe(5010);
+    expect(s.tick(5009)).toEqual([]);
+    const out = s.tick(5010);
+    expect(out).toHaveLength(1);
+    expect(v2(out[0]!).entries).toEqual([
+      { afi: 2, tag: 0, address: parseIpv4("203.0.113.0"), mask: 0xffffff00, nextHop: 0, metric: 2 },
+    ]);
+  });
+
+  it("withdraws with metric 16 at once and repeats it until the garbage time ends", () => {
+    const s = speaker({ timers: { updateMs: 30_000, garbageMs: 120_000 } });
+    s.announce(route("2001:db8:42::/48"), 1000);
+    s.setLinks([LINK]);
+    s.withdraw("2001:db8:42::/48", 2000);
+    const [withdrawal] = s.tick(2010);
+    expect(ng(withdrawal!).entries[0]!.metric).toBe(16);
+    // Every periodic update until 2000 + 120 s still carries it with metric 16.
+    let t = 2010;
+    let periodicWithIt = 0;
+    while (t < 2000 + 200_000) {
+      t = s.nextWakeAt();
+      const sent = s.tick(t).filter((a) => a.family === "ipv6");
+      if (sent.length > 0) {
+        expect(t).toBeLessThan(2000 + 120_000 + 35_000);
+        expect(ng(sent[0]!).entries[0]!.metric).toBe(16);
+        periodicWithIt++;
+      }
+    }
+    expect(periodicWithIt).toBe(4); // at 31 s, 61 s, 91 s, 121 s... until 122 s
+    expect(s.table.get("2001:db8:42::/48")).toBeUndefined();
+  });
+
+  it("withdraws every route an owner had", () => {
+    const s = speaker();
+    s.setLinks([LINK]);
+    s.announce(route("198.51.100.0/24", 1, "tap0"), 1000);
+    s.announce(route("2001:db8:42::/48", 1, "tap0"), 1000);
+    s.announce(route("203.0.113.0/24", 1, "tap1"), 1000);
+    s.tick(1010);
+    expect(
+      s
+        .withdrawOwner("tap0", 2000)
+        .map((r) => r.prefix.text)
+        .sort(),
+    ).toEqual(["198.51.100.0/24", "2001:db8:42::/48"]);
+    const out = s.tick(2010);
+    expect(
+      out.map((a) => (a.family === "ipv4" ? v2(a).entries[0]!.metric : ng(a).entries[0]!.metric)),
+    ).toEqual([16, 16]);
+  });
+
+  it("shutdown poisons everything at once", () => {
+    const s = speaker();
+    s.setLinks([LINK]);
+    for (let i = 0; i < 30; i++) s.announce(route(`198.18.${i}.0/24`), 1000);
+    const out = s.shutdown(1001);
+    expect(out).toHaveLength(2); // 30 routes: 25 + 5
+    expect(out.flatMap((a) => v2(a).entries).every((e) => e.metric === 16)).toBe(true);
+  });
+
+  it("periodic updates come every 30 s ± jitter and carry the whole table", () => {
+    let r = 0;
+    const s = speaker({ random: () => r });
+    s.setLinks([LINK]);
+    s.announce(route("198.51.100.0/24"), 1000);
+    s.tick(1010);
+    expect(s.nextWakeAt()).toBe(1000 + 25_000); // random 0 → -5 s
+    r = 1;
+    expect(s.tick(26_000)).toHaveLength(1);
+    expect(s.nextWakeAt()).toBe(26_000 + 35_000);
+  });
+
+  it("rfc mode holds triggered updates 1-5 s apart (RFC 2453 §3.10.1)", () => {
+    const s = speaker({ triggered: "rfc", random: () => 0.5 });
+    s.setLinks([LINK]);
+    s.announce(route("198.51.100.0/24"), 2000);
+    expect(s.tick(2000)).toHaveLength(1);
+    s.announce(route("203.0.113.0/24"), 2100);
+    expect(s.tick(2100)).toEqual([]);
+    expect(s.nextWakeAt()).toBe(2000 + 3000);
+    expect(v2(s.tick(5000)[0]!).entries).toHaveLength(1);
+  });
+
+  it("splits large tables into the fewest packets", () => {
+    const s = speaker();
+    for (let i = 0; i < 60; i++) s.announce(route(`198.18.${i}.0/24`), 1000);
+    const updates = v4Sends(s.setLinks([LINK])).filter((a) => v2(a).command === "response");
+    expect(updates.map((a) => v2(a).entries.length)).toEqual([25, 25, 10]);
+  });
+});
+
+describe("Speaker: authentication and sequence numbers", () => {
+  const keys = [{ id: 3, secret: Buffer.from("s3cret") }];
+  const auth: AuthConfig = { mode: "hmac-sha256", keys };
+
+  it("signs every RIPv2 packet with sequence numbers from Unix time that never go backwards", () => {
+    let unix = 1_800_000_000;
+    const s = speaker({ unixSeconds: () => unix, initialSequence: 1_800_000_100 }, auth);
+    s.announce(route("198.51.100.0/24"), 1000);
+    const out = v4Sends(s.setLinks([LINK]));
+    const sequences = out.map((a) => (v2(a).auth as ripv2.CryptoAuth).sequence);
+    expect(sequences).toEqual([1_800_000_101, 1_800_000_102]);
+    for (const a of out)
+      expect(verify(a.bytes, [{ ...keys[0]!, algorithm: "hmac-sha256" }]).verified).toBe(true);
+    unix = 1_900_000_000;
+    s.announce(route("203.0.113.0/24"), 2000);
+    expect((v2(s.tick(2010)[0]!).auth as ripv2.CryptoAuth).sequence).toBe(1_900_000_000);
+    expect(s.sequence).toBe(1_900_000_000);
+  });
+});
+
+describe("Speaker: what it hears", () => {
+  const response = (entries: ripv2.Ripv2Entry[]) =>
+    ripv2.encode({ command: "response", version: 2, entries });
+  const entry = (address: string, metric = 1) => ({
+    afi: 2,
+    tag: 0,
+    address: parseIpv4(address),
+    mask: 0xffffff00,
+    nextHop: 0,
+    metric,
+  });
+
+  function withLink(auth: AuthConfig = { mode: "none" }) {
+    const s = speaker({}, auth);
+    s.setLinks([LINK]);
+    return s;
+  }
+
+  it("records a neighbour, its routes and its bad routes", () => {
+    const s = withLink();
+    s.receive(
+      {
+        family: "ipv4",
+        bytes: response([entry("198.18.1.0"), entry("198.18.2.0", 17)]),
+        source: GATEWAY,
+        sourcePort: 520,
+      },
+      5000,
+    );
+    const [n] = s.neighbors.all();
+    expect(n).toMatchObject({
+      address: GATEWAY,
+      interface: "eth0",
+      version: 2,
+      lastHeard: 5000,
+      badRoutes: 1,
+      badPackets: 0,
+    });
+    expect([...n!.routes.keys()]).toEqual(["198.18.1.0/24"]);
+  });
+
+  it.each([
+    ["a Response from a port other than 520", { sourcePort: 5353 }, "BAD_PORT"],
+    ["a source not on the link", { source: "198.51.100.7" }, "NOT_ON_LINK"],
+    ["a malformed datagram", { bytes: Uint8Array.of(2, 2, 0, 0, 1) }, "MALFORMED"],
+  ])("drops %s and counts it", (_name, change, reason) => {
+    const drops: string[] = [];
+    const s = speaker({ events: { drop: (d) => drops.push(d.reason) } });
+    s.setLinks([LINK]);
+    s.receive(
+      { family: "ipv4", bytes: response([entry("198.18.1.0")]), source: GATEWAY, sourcePort: 520, ...change },
+      5000,
+    );
+    expect(drops).toEqual([reason]);
+    expect(s.counters.packetsDropped).toBe(1);
+    expect(s.neighbors.all()[0]!.drops).toEqual({ [reason]: 1 });
+  });
+
+  it("drops RIPng Responses that are not from a link-local source (RFC 2080 §2.4.2)", () => {
+    const s = withLink();
+    const bytes = ripng.encode({ command: "response", version: 1, entries: [] });
+    s.receive({ family: "ipv6", bytes, source: "2001:db8::1", sourcePort: 521, interface: "eth0" }, 1);
+    s.receive({ family: "ipv6", bytes, source: "fe80::1%eth0", sourcePort: 521 }, 2);
+    expect(s.neighbors.all().map((n) => [n.address, n.badPackets, n.lastHeard])).toEqual([
+      ["2001:db8::1", 1, undefined],
+      ["fe80::1", 0, 2],
+    ]);
+  });
+
+  it("drops unauthenticated, wrongly signed and replayed packets on an authenticated link", () => {
+    const key = { id: 3, secret: Buffer.from("s3cret"), algorithm: "md5" as const };
+    const s = withLink({ mode: "md5", keys: [{ id: 3, secret: key.secret }] });
+    const signed = (sequence: number, k = key) => {
+      const bytes = ripv2.encode({
+        command: "response",
+        version: 2,
+        auth: cryptoAuthFor(k, sequence, 20),
+        entries: [entry("198.18.1.0")],
+      });
+      sign(bytes, k);
+      return bytes;
+    };
+    const from = (bytes: Uint8Array) =>
+      s.receive({ family: "ipv4", bytes, source: GATEWAY, sourcePort: 520 }, 1);
+    from(response([entry("198.18.1.0")]));
+    from(signed(100, { ...key, secret: Buffer.from("wrong") }));
+    from(signed(100));
+    from(signed(99));
+    from(signed(0)); // a restarted BIRD starts from 0
+    expect(s.neighbors.all()[0]!.drops).toEqual({ AUTH_MISSING: 1, AUTH_FAILED: 1, AUTH_REPLAY: 1 });
+  });
+
+  it("answers a whole-table Request to the requester's address and port", () => {
+    const s = withLink();
+    s.announce(route("198.51.100.0/24"), 1);
+    const request = ripv2.encode({
+      command: "request",
+      version: 2,
+      entries: [{ afi: 0, tag: 0, address: 0, mask: 0, nextHop: 0, metric: 16 }],
+    });
+    const out = s.receive({ family: "ipv4", bytes: request, source: GATEWAY, sourcePort: 40000 }, 2);
+    expect(out.map((a) => [a.destination, a.port, v2(a).command, v2(a).entries.length])).toEqual([
+      [GATEWAY, 40000, "response", 1],
+    ]);
+  });
+
+  it("answers a specific Request entry by entry with our metrics", () => {
+    const s = withLink();
+    s.announce(route("198.51.100.0/24", 3), 1);
+    const request = ripv2.encode({
+      command: "request",
+      version: 2,
+      entries: [entry("198.51.100.0", 16), entry("203.0.113.0", 16)],
+    });
+    const [answer] = s.receive({ family: "ipv4", bytes: request, source: GATEWAY, sourcePort: 520 }, 2);
+    expect(v2(answer!).entries.map((e) => e.metric)).toEqual([3, 16]);
+  });
+
+  it("ignores its own packets", () => {
+    const s = withLink();
+    s.receive(
+      { family: "ipv4", bytes: response([entry("198.18.1.0")]), source: "192.0.2.2", sourcePort: 520 },
+      1,
+    );
+    expect(s.neighbors.all()).toEqual([]);
+  });
+
+  it("stops using a link that went away", () => {
+    const s = withLink();
+    s.setLinks([]);
+    s.announce(route("198.51.100.0/24"), 1);
+    expect(s.tick(11)).toEqual([]);
+  });
+});
