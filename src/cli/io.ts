@@ -6,6 +6,10 @@ export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   readFile(path: string): Promise<Uint8Array>;
+  /** Calls handler on SIGTERM/SIGINT (and SIGHUP where a command wants it); returns an unsubscribe. */
+  onSignal(signals: NodeJS.Signals[], handler: (signal: NodeJS.Signals) => void): () => void;
+  /** Where pino writes: stdout for the long-running commands. */
+  logStream: NodeJS.WritableStream;
 }
 
 /** SPEC §2 exit codes. */

@@ -7,6 +7,13 @@ const io: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   readFile: (path) => readFile(path),
+  onSignal: (signals, handler) => {
+    for (const signal of signals) process.on(signal, handler);
+    return () => {
+      for (const signal of signals) process.off(signal, handler);
+    };
+  },
+  logStream: process.stdout,
 };
 
 process.exitCode = await runCli(process.argv.slice(2), io);

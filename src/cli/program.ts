@@ -1,6 +1,7 @@
 /** createProgram(): the whole command line, built fresh for each run so tests can drive it in-process. */
 import { Command, CommanderError, Option } from "commander";
 import { decodeCommand } from "./commands/decode.js";
+import { runCommand } from "./commands/run.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 
 export const VERSION = "0.1.0";
@@ -23,7 +24,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     )
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  const logLevel = () => program.opts<{ logLevel: string }>().logLevel;
   program.addCommand(decodeCommand(io, setExit));
+  program.addCommand(runCommand(io, setExit, logLevel));
   for (const command of program.commands) {
     command.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   }

@@ -73,6 +73,10 @@ export class UpdateSchedule {
     }
   }
 
+  cancelTriggered(): void {
+    this.nextTriggeredAt = undefined;
+  }
+
   /** The periodic update is pulled forward, e.g. to answer a restarted neighbour. */
   sendPeriodicNow(now: number): void {
     this.nextPeriodicAt = Math.min(this.nextPeriodicAt, now);

@@ -116,6 +116,11 @@ export class Speaker {
     }
     for (const name of [...this.links.keys()]) if (!seen.has(name)) this.links.delete(name);
     const routes = this.table.all();
+    // When every link just got the whole table, pending changes have nowhere left to go.
+    if (fresh.length > 0 && fresh.length === this.links.size) {
+      this.table.takeChanges();
+      this.schedule.cancelTriggered();
+    }
     return fresh.flatMap((link) => [...this.requestsOn(link), ...this.updateOn(link, routes)]);
   }
 

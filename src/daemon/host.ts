@@ -1,0 +1,114 @@
+/**
+ * Runs a Speaker for real: its sockets, a watcher for interface changes, the timer that wakes it, and
+ * logs. Composition only; the protocol lives in src/speaker and the sockets in src/transport.
+ */
+import { Speaker, type SpeakerOptions } from "../speaker/speaker.js";
+import type { SendAction } from "../speaker/types.js";
+import { interfaceNames, readLinks } from "../transport/interfaces.js";
+import { RipTransport } from "../transport/udp.js";
+import { type Logger, RateLimiter } from "./log.js";
+
+/** How often interfaces are re-read: addresses appearing, links going away, taps deleted. */
+export const LINK_POLL_MS = 250;
+const DROP_LOG_WINDOW_MS = 60_000;
+
+export interface HostOptions extends Omit<SpeakerOptions, "random" | "unixSeconds" | "events"> {
+  log: Logger;
+  families: { ipv4: boolean; ipv6: boolean };
+  /** Called with the names of interfaces that vanished (owned routes go with them). */
+  onInterfacesGone?(names: string[]): void;
+}
+
+/** Monotonic milliseconds: timers must not jump with the wall clock. */
+export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n);
+
+export class SpeakerHost {
+  readonly speaker: Speaker;
+  private readonly transport: RipTransport;
+  private wakeTimer?: NodeJS.Timeout;
+  private pollTimer?: NodeJS.Timeout;
+  private knownNames = interfaceNames();
+  private readonly dropLog = new RateLimiter(DROP_LOG_WINDOW_MS);
+  private stopped = false;
+
+  constructor(private readonly options: HostOptions) {
+    const log = options.log;
+    this.speaker = new Speaker(
+      {
+        ...options,
+        random: Math.random,
+        unixSeconds: () => Date.now() / 1000,
+        events: {
+          drop: ({ neighbor, reason, detail }) => {
+            const suppressed = this.dropLog.allow(`${neighbor.address} ${reason}`, monotonicMs());
+            if (suppressed < 0) return;
+            log.warn(
+              { neighbor: neighbor.address, interface: neighbor.interface, reason, detail, suppressed },
+              "dropped packet",
+            );
+          },
+          badRoutes: ({ neighbor, routes }) => {
+            if (this.dropLog.allow(`${neighbor.address} routes`, monotonicMs()) < 0) return;
+            log.warn({ neighbor: neighbor.address, interface: neighbor.interface, routes }, "skipped routes");
+          },
+        },
+      },
+      monotonicMs(),
+    );
+    this.transport = new RipTransport(
+      {
+        receive: (inbound) => this.send(this.speaker.receive(inbound, monotonicMs())),
+        error: ({ interface: iface, family, operation, error }) =>
+          log.error({ interface: iface, family, operation, err: error.message }, "socket error"),
+      },
+      options.families,
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.transport.open();
+    await this.refreshLinks();
+    this.pollTimer = setInterval(() => void this.refreshLinks(), LINK_POLL_MS);
+    this.pollTimer.unref();
+    this.wake();
+  }
+
+  /** Re-reads interfaces; tells the speaker and transport; reports interfaces that vanished. */
+  async refreshLinks(): Promise<void> {
+    const names = interfaceNames();
+    const gone = [...this.knownNames].filter((n) => !names.has(n));
+    this.knownNames = names;
+    if (gone.length > 0) this.options.onInterfacesGone?.(gone);
+    const links = readLinks(this.options.interfaces.map((i) => i.name));
+    await this.transport.setLinks(links);
+    const before = new Set(this.speaker.linkStates().map((l) => l.name));
+    await this.send(this.speaker.setLinks(links));
+    for (const link of links) {
+      if (!before.has(link.name)) this.options.log.info({ interface: link.name, ...link }, "interface up");
+    }
+    this.wake();
+  }
+
+  /** Sends and re-arms the timer; call after anything that may change what is due. */
+  async send(actions: SendAction[]): Promise<void> {
+    if (actions.length > 0) await this.transport.send(actions);
+    this.wake();
+  }
+
+  /** Arms one timer for the speaker's next due time. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    const delay = Math.max(0, this.speaker.nextWakeAt() - monotonicMs());
+    this.wakeTimer = setTimeout(() => void this.send(this.speaker.tick(monotonicMs())), delay);
+  }
+
+  /** Sends the withdrawal of every route (when asked to), then closes everything. */
+  async stop(withdraw: boolean): Promise<void> {
+    this.stopped = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (withdraw) await this.transport.send(this.speaker.shutdown(monotonicMs()));
+    this.transport.close();
+  }
+}
