@@ -1,6 +1,8 @@
 /** createProgram(): the whole command line, built fresh for each run so tests can drive it in-process. */
 import { Command, CommanderError, Option } from "commander";
 import { decodeCommand } from "./commands/decode.js";
+import { listenCommand } from "./commands/listen.js";
+import { queryCommand } from "./commands/query.js";
 import { runCommand } from "./commands/run.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 
@@ -27,6 +29,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   const logLevel = () => program.opts<{ logLevel: string }>().logLevel;
   program.addCommand(decodeCommand(io, setExit));
   program.addCommand(runCommand(io, setExit, logLevel));
+  program.addCommand(listenCommand(io, setExit));
+  program.addCommand(queryCommand(io, setExit));
   for (const command of program.commands) {
     command.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   }
