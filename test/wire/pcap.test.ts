@@ -746,7 +746,7 @@ describe("robustness (fast-check)", () => {
 describe("real captures in test/fixtures", () => {
   const dir = join(import.meta.dirname, "..", "fixtures");
   const files = readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f));
-  if (files.length === 0) it.skip("no .pcap fixtures captured yet", () => {});
+  it("there are captures to read", () => expect(files.length).toBeGreaterThan(0));
   for (const name of files) {
     it(`${name}: RIP/RIPng datagrams and no faults`, () => {
       const items = readCapture(readFileSync(join(dir, name)));
