@@ -101,8 +101,17 @@ export function judgeRipv2(inbound: Inbound, auth: AuthConfig, neighbor: Neighbo
     throw error;
   }
   const authVerdict = checkAuth(inbound.bytes, auth, neighbor);
-  if ("kind" in authVerdict) return authVerdict;
-  if (authVerdict.sequence !== undefined) neighbor.sequence = authVerdict.sequence;
+  // FRR never signs its Requests (see test/fixtures/README.md), so an unsigned Request is still
+  // answered, signed: it only asks for what we multicast anyway, and a restarted FRR gateway relearns
+  // our routes at once instead of after the next periodic update. A wrongly signed one is dropped.
+  const unsignedRequest =
+    packet.command === "request" &&
+    "kind" in authVerdict &&
+    authVerdict.kind === "drop" &&
+    authVerdict.reason === "AUTH_MISSING";
+  if ("kind" in authVerdict && !unsignedRequest) return authVerdict;
+  if (!("kind" in authVerdict) && authVerdict.sequence !== undefined)
+    neighbor.sequence = authVerdict.sequence;
   if (packet.command === "request") return ripv2Request(packet);
   // RFC 2453 §3.9.2: a Response not from the RIP port is ignored.
   if (inbound.sourcePort !== RIP_PORT) return drop("BAD_PORT", `response from port ${inbound.sourcePort}`);
