@@ -53,8 +53,10 @@ export function ipv4LinkOf(source: string, links: Iterable<LinkState>): LinkStat
   return undefined;
 }
 
-function checkAuth(bytes: Uint8Array, auth: AuthConfig, neighbor: Neighbor): Verdict | { sequence?: number } {
-  if (auth.mode === "none") return {};
+type AuthOutcome = { ok: true; sequence?: number } | { ok: false; reason: DropReason; detail: string };
+
+function checkAuth(bytes: Uint8Array, auth: AuthConfig, neighbor: Neighbor): AuthOutcome {
+  if (auth.mode === "none") return { ok: true };
   const keys =
     auth.mode === "simple"
       ? [{ secret: auth.password }]
@@ -66,16 +68,16 @@ function checkAuth(bytes: Uint8Array, auth: AuthConfig, neighbor: Neighbor): Ver
   const result = verify(bytes, keys);
   if (!result.verified) {
     return result.reason === "NO_AUTH"
-      ? drop("AUTH_MISSING", `interface requires ${auth.mode} authentication`)
-      : drop("AUTH_FAILED", result.reason);
+      ? { ok: false, reason: "AUTH_MISSING", detail: `interface requires ${auth.mode} authentication` }
+      : { ok: false, reason: "AUTH_FAILED", detail: result.reason };
   }
-  if (auth.mode === "simple") return {};
+  if (auth.mode === "simple") return { ok: true };
   const sequence = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12);
   // RFC 4822 §3 / BIRD: a lower sequence number is a replay, except 0, which a restarted BIRD sends first.
   if (neighbor.sequence !== undefined && sequence < neighbor.sequence && sequence !== 0) {
-    return drop("AUTH_REPLAY", `sequence ${sequence} < ${neighbor.sequence}`);
+    return { ok: false, reason: "AUTH_REPLAY", detail: `sequence ${sequence} < ${neighbor.sequence}` };
   }
-  return { sequence };
+  return { ok: true, sequence };
 }
 
 /** RFC 2453 §3.9.1: a whole-table request is one entry with AFI 0 and metric 16. */
@@ -100,18 +102,15 @@ export function judgeRipv2(inbound: Inbound, auth: AuthConfig, neighbor: Neighbo
       return drop("MALFORMED", `${error.code} at ${error.offset}: ${error.message}`);
     throw error;
   }
-  const authVerdict = checkAuth(inbound.bytes, auth, neighbor);
-  // FRR never signs its Requests (see test/fixtures/README.md), so an unsigned Request is still
-  // answered, signed: it only asks for what we multicast anyway, and a restarted FRR gateway relearns
-  // our routes at once instead of after the next periodic update. A wrongly signed one is dropped.
-  const unsignedRequest =
-    packet.command === "request" &&
-    "kind" in authVerdict &&
-    authVerdict.kind === "drop" &&
-    authVerdict.reason === "AUTH_MISSING";
-  if ("kind" in authVerdict && !unsignedRequest) return authVerdict;
-  if (!("kind" in authVerdict) && authVerdict.sequence !== undefined)
-    neighbor.sequence = authVerdict.sequence;
+  const outcome = checkAuth(inbound.bytes, auth, neighbor);
+  if (outcome.ok) {
+    if (outcome.sequence !== undefined) neighbor.sequence = outcome.sequence;
+  } else if (!(packet.command === "request" && outcome.reason === "AUTH_MISSING")) {
+    // FRR never signs its Requests (see test/fixtures/README.md), so an unsigned Request is still
+    // answered, signed: it asks only for what we multicast anyway, and a restarted FRR gateway relearns
+    // our routes at once instead of at the next periodic update. A wrongly signed one is dropped.
+    return drop(outcome.reason, outcome.detail);
+  }
   if (packet.command === "request") return ripv2Request(packet);
   // RFC 2453 §3.9.2: a Response not from the RIP port is ignored.
   if (inbound.sourcePort !== RIP_PORT) return drop("BAD_PORT", `response from port ${inbound.sourcePort}`);
