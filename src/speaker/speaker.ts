@@ -72,6 +72,7 @@ export class Speaker {
   private readonly links = new Map<string, LinkState>();
   private readonly schedule: UpdateSchedule;
   private lastSequence: number;
+  private sessionSequence: number | undefined;
 
   constructor(
     private readonly options: SpeakerOptions,
@@ -94,10 +95,23 @@ export class Speaker {
     return this.lastSequence;
   }
 
-  /** RFC 4822 §3 (as BIRD does it): Unix time, but strictly increasing per update session. */
+  /**
+   * RFC 4822 §3, as BIRD does it: Unix time, strictly increasing per update session, one number for
+   * every packet of a session. A "session" is one call into the speaker (a tick, a received Request,
+   * a link change), so a burst of packets costs one number and a quick restart, which starts again
+   * from Unix time, rarely finds itself behind the last number sent.
+   */
   private nextSequence(): number {
-    this.lastSequence = Math.max(this.lastSequence + 1, Math.floor(this.options.unixSeconds()));
-    return this.lastSequence;
+    if (this.sessionSequence === undefined) {
+      this.lastSequence = Math.max(this.lastSequence + 1, Math.floor(this.options.unixSeconds()));
+      this.sessionSequence = this.lastSequence;
+    }
+    return this.sessionSequence;
+  }
+
+  /** Marks the start of a new update session (see nextSequence). */
+  private newSession(): void {
+    this.sessionSequence = undefined;
   }
 
   /**
@@ -105,6 +119,7 @@ export class Speaker {
    * whole-table Request and a full update at once; one that is gone simply stops being used.
    */
   setLinks(states: readonly LinkState[]): SendAction[] {
+    this.newSession();
     const fresh: LinkState[] = [];
     const seen = new Set<string>();
     for (const state of states) {
@@ -144,6 +159,7 @@ export class Speaker {
 
   /** Poisons every route and returns the datagrams that say so, to send before exiting. */
   shutdown(now: number): SendAction[] {
+    this.newSession();
     this.table.withdrawAll(now);
     this.table.takeChanges();
     return this.updateAll(this.table.all().filter((r) => r.state === "withdrawing"));
@@ -156,6 +172,7 @@ export class Speaker {
 
   /** Sends whatever is due: the periodic update, a triggered update, and garbage collection. */
   tick(now: number): SendAction[] {
+    this.newSession();
     this.table.collectGarbage(now);
     this.neighbors.expire(now);
     if (this.schedule.periodicDue(now)) {
@@ -245,6 +262,7 @@ export class Speaker {
 
   /** Handles one received datagram; returns the answer to send, if it was a Request. */
   receive(inbound: Inbound, now: number): SendAction[] {
+    this.newSession();
     this.counters.packetsReceived++;
     const link = this.linkFor(inbound);
     const source = withoutZone(inbound.source);
