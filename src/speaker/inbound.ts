@@ -15,7 +15,7 @@ import { WireError } from "../wire/errors.js";
 import * as ripng from "../wire/ripng.js";
 import * as ripv2 from "../wire/ripv2.js";
 import type { DropReason, Neighbor } from "./neighbors.js";
-import type { AuthConfig, Family, Inbound, LinkState } from "./types.js";
+import type { AuthConfig, Inbound, LinkState } from "./types.js";
 import { checkRipngEntry, checkRipv2Entry } from "./validate.js";
 
 export type Verdict =
@@ -167,8 +167,4 @@ export function judgeRipng(inbound: Inbound): Verdict {
     else routes.push({ prefix, metric: entry.metric });
   }
   return { kind: "response", version: packet.version, routes, badRoutes };
-}
-
-export function familyPort(family: Family): number {
-  return family === "ipv4" ? RIP_PORT : RIPNG_PORT;
 }

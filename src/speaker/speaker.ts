@@ -6,14 +6,11 @@
 import {
   GARBAGE_COLLECTION_MS,
   INFINITY_METRIC,
-  RIPNG_MULTICAST_GROUP,
   RIPNG_VERSION,
-  RIPV2_MULTICAST_GROUP,
   ROUTE_TIMEOUT_MS,
 } from "../wire/constants.js";
 import * as ripng from "../wire/ripng.js";
 import {
-  familyPort,
   ipv4LinkOf,
   judgeRipng,
   judgeRipv2,
@@ -24,8 +21,8 @@ import {
 import { type DropReason, type Neighbor, NeighborTable } from "./neighbors.js";
 import { type TriggeredMode, UpdateSchedule } from "./schedule.js";
 import { type AnnouncedRoute, type RouteSpec, RouteTable } from "./table.js";
-import type { Family, Inbound, InterfaceConfig, LinkState, SendAction } from "./types.js";
-import { encodeRipv2, ripngDatagrams, ripv2Datagrams } from "./updates.js";
+import type { Inbound, InterfaceConfig, LinkState, SendAction } from "./types.js";
+import { encodeRipv2, requestActions, ripngDatagrams, ripv2Datagrams, updateActions } from "./updates.js";
 
 export interface SpeakerEvents {
   /** A datagram was dropped (already counted against `neighbor`). */
@@ -196,68 +193,17 @@ export class Speaker {
     return [...this.links.values()].flatMap((link) => this.updateOn(link, routes));
   }
 
-  /** Where updates go on a link: the multicast group unless turned off, and every unicast neighbour. */
-  private destinations(family: Family, link: LinkState): string[] {
-    const config = this.configs.get(link.name);
-    const settings = family === "ipv4" ? config?.ipv4 : config?.ipv6;
-    if (!settings) return [];
-    if (family === "ipv4" ? link.ipv4.length === 0 : !link.ipv6LinkLocal) return [];
-    const group = family === "ipv4" ? RIPV2_MULTICAST_GROUP : RIPNG_MULTICAST_GROUP;
-    return [...(settings.multicast ? [group] : []), ...settings.neighbors];
-  }
-
-  private sendTo(
-    link: LinkState,
-    family: Family,
-    destinations: string[],
-    datagrams: Uint8Array[],
-  ): SendAction[] {
-    const port = familyPort(family);
-    const out: SendAction[] = [];
-    for (const destination of destinations) {
-      for (const bytes of datagrams) out.push({ interface: link.name, family, destination, port, bytes });
-    }
-    this.counters.packetsSent += out.length;
-    return out;
-  }
-
   private updateOn(link: LinkState, routes: readonly AnnouncedRoute[]): SendAction[] {
-    const out: SendAction[] = [];
-    const v4 = this.destinations("ipv4", link);
-    const ipv4 = this.configs.get(link.name)?.ipv4;
-    if (v4.length > 0 && ipv4 && routes.some((r) => r.prefix.family === "ipv4")) {
-      out.push(
-        ...this.sendTo(link, "ipv4", v4, ripv2Datagrams(routes, link, ipv4.auth, this.nextSequence())),
-      );
-    }
-    const v6 = this.destinations("ipv6", link);
-    if (v6.length > 0 && routes.some((r) => r.prefix.family === "ipv6")) {
-      out.push(...this.sendTo(link, "ipv6", v6, ripngDatagrams(routes, link)));
-    }
-    return out;
+    return this.count(updateActions(this.configs.get(link.name), link, routes, () => this.nextSequence()));
   }
 
-  /** RFC 2453 §3.9.1 / RFC 2080 §2.4.1: ask the neighbours for everything, so they show up at once. */
   private requestsOn(link: LinkState): SendAction[] {
-    const out: SendAction[] = [];
-    const v4 = this.destinations("ipv4", link);
-    const ipv4 = this.configs.get(link.name)?.ipv4;
-    if (v4.length > 0 && ipv4) {
-      const whole = { afi: 0, tag: 0, address: 0, mask: 0, nextHop: 0, metric: INFINITY_METRIC };
-      out.push(
-        ...this.sendTo(link, "ipv4", v4, [encodeRipv2("request", [whole], ipv4.auth, this.nextSequence())]),
-      );
-    }
-    const v6 = this.destinations("ipv6", link);
-    if (v6.length > 0) {
-      const entries = [{ prefix: [0, 0, 0, 0] as const, tag: 0, prefixLength: 0, metric: INFINITY_METRIC }];
-      out.push(
-        ...this.sendTo(link, "ipv6", v6, [
-          ripng.encode({ command: "request", version: RIPNG_VERSION, entries }),
-        ]),
-      );
-    }
-    return out;
+    return this.count(requestActions(this.configs.get(link.name), link, () => this.nextSequence()));
+  }
+
+  private count(actions: SendAction[]): SendAction[] {
+    this.counters.packetsSent += actions.length;
+    return actions;
   }
 
   /** Handles one received datagram; returns the answer to send, if it was a Request. */

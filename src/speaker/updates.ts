@@ -4,12 +4,22 @@
  */
 import { type Ipv6Words, parseIpv4, parseIpv6, prefixLengthToMask } from "../wire/address.js";
 import { cryptoAuthFor, sign } from "../wire/auth.js";
-import { AFI_INET, INFINITY_METRIC, RIP_VERSION_2, RIPNG_VERSION } from "../wire/constants.js";
+import {
+  AFI_INET,
+  AFI_UNSPECIFIED,
+  INFINITY_METRIC,
+  RIP_PORT,
+  RIP_VERSION_2,
+  RIPNG_MULTICAST_GROUP,
+  RIPNG_PORT,
+  RIPNG_VERSION,
+  RIPV2_MULTICAST_GROUP,
+} from "../wire/constants.js";
 import * as ripng from "../wire/ripng.js";
 import * as ripv2 from "../wire/ripv2.js";
 import { packetizeRipng, packetizeRipv2, type RipngRouteOut } from "./packetize.js";
 import type { AnnouncedRoute } from "./table.js";
-import type { AuthConfig, LinkState } from "./types.js";
+import type { AuthConfig, Family, InterfaceConfig, LinkState, SendAction } from "./types.js";
 
 function advertisedMetric(route: AnnouncedRoute): number {
   return route.state === "withdrawing" ? INFINITY_METRIC : route.metric;
@@ -99,4 +109,61 @@ export function ripngDatagrams(routes: readonly AnnouncedRoute[], link: LinkStat
   return packetizeRipng(out, link.mtu).map((entries) =>
     ripng.encode({ command: "response", version: RIPNG_VERSION, entries }),
   );
+}
+
+/** Where updates go on a link: the multicast group unless turned off, and every unicast neighbour. */
+export function destinations(config: InterfaceConfig | undefined, family: Family, link: LinkState): string[] {
+  const settings = family === "ipv4" ? config?.ipv4 : config?.ipv6;
+  if (!settings) return [];
+  if (family === "ipv4" ? link.ipv4.length === 0 : !link.ipv6LinkLocal) return [];
+  const group = family === "ipv4" ? RIPV2_MULTICAST_GROUP : RIPNG_MULTICAST_GROUP;
+  return [...(settings.multicast ? [group] : []), ...settings.neighbors];
+}
+
+function actions(link: LinkState, family: Family, to: string[], datagrams: Uint8Array[]): SendAction[] {
+  const port = family === "ipv4" ? RIP_PORT : RIPNG_PORT;
+  return to.flatMap((destination) =>
+    datagrams.map((bytes) => ({ interface: link.name, family, destination, port, bytes })),
+  );
+}
+
+/** The Responses that tell a link's neighbours about `routes`, both families. */
+export function updateActions(
+  config: InterfaceConfig | undefined,
+  link: LinkState,
+  routes: readonly AnnouncedRoute[],
+  sequence: () => number,
+): SendAction[] {
+  const out: SendAction[] = [];
+  const v4 = destinations(config, "ipv4", link);
+  if (v4.length > 0 && config?.ipv4 && routes.some((r) => r.prefix.family === "ipv4")) {
+    out.push(...actions(link, "ipv4", v4, ripv2Datagrams(routes, link, config.ipv4.auth, sequence())));
+  }
+  const v6 = destinations(config, "ipv6", link);
+  if (v6.length > 0 && routes.some((r) => r.prefix.family === "ipv6")) {
+    out.push(...actions(link, "ipv6", v6, ripngDatagrams(routes, link)));
+  }
+  return out;
+}
+
+/** RFC 2453 §3.9.1 / RFC 2080 §2.4.1: ask the neighbours for everything, so they show up at once. */
+export function requestActions(
+  config: InterfaceConfig | undefined,
+  link: LinkState,
+  sequence: () => number,
+): SendAction[] {
+  const out: SendAction[] = [];
+  const v4 = destinations(config, "ipv4", link);
+  if (v4.length > 0 && config?.ipv4) {
+    const whole = { afi: AFI_UNSPECIFIED, tag: 0, address: 0, mask: 0, nextHop: 0, metric: INFINITY_METRIC };
+    out.push(...actions(link, "ipv4", v4, [encodeRipv2("request", [whole], config.ipv4.auth, sequence())]));
+  }
+  const v6 = destinations(config, "ipv6", link);
+  if (v6.length > 0) {
+    const entries = [{ prefix: [0, 0, 0, 0] as const, tag: 0, prefixLength: 0, metric: INFINITY_METRIC }];
+    out.push(
+      ...actions(link, "ipv6", v6, [ripng.encode({ command: "request", version: RIPNG_VERSION, entries })]),
+    );
+  }
+  return out;
 }
