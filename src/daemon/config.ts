@@ -1,0 +1,286 @@
+/**
+ * The daemon's config file (SPEC §4), YAML or JSON (JSON is YAML). Checked against a schema; every
+ * error names the field, the line, and what is expected. Secrets never appear in an error.
+ */
+import { isIPv4, isIPv6 } from "node:net";
+import { LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+import { admitPrefix, type Policy } from "../speaker/policy.js";
+import { type Prefix, PrefixError } from "../speaker/prefix.js";
+import type { TriggeredMode } from "../speaker/schedule.js";
+import type { RouteSpec } from "../speaker/table.js";
+import type { AuthConfig, InterfaceConfig } from "../speaker/types.js";
+import { GARBAGE_COLLECTION_MS, ROUTE_TIMEOUT_MS, UPDATE_INTERVAL_MS } from "../wire/constants.js";
+
+export const DEFAULT_CONFIG_PATH = "/etc/riplet/riplet.yaml";
+export const DEFAULT_SOCKET_PATH = "/run/riplet/riplet.sock";
+export const DEFAULT_STATE_PATH = "/var/lib/riplet/state.json";
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const address = z.string().refine((s) => isIPv4(s) || isIPv6(s.replace(/%.*$/, "")), "must be an IP address");
+const key = z
+  .object({
+    id: z.number().int().min(0).max(255),
+    secret: z.string().min(1).optional(),
+    secretFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine(
+    (k) => (k.secret === undefined) !== (k.secretFile === undefined),
+    "give exactly one of secret or secretFile",
+  );
+const auth = z
+  .object({
+    mode: z.enum(["none", "simple", "md5", "hmac-sha1", "hmac-sha256", "hmac-sha384", "hmac-sha512"]),
+    keys: z.array(key).optional(),
+    md5AuthLength: z.union([z.literal(16), z.literal(20)]).optional(),
+  })
+  .strict();
+const ipv4 = z.union(
+  [
+    z.boolean(),
+    z
+      .object({
+        version: z.literal(2).optional(),
+        auth: auth.optional(),
+        neighbors: z.array(address).optional(),
+        multicast: z.boolean().optional(),
+      })
+      .strict(),
+  ],
+  { error: "expected true, false or { auth, neighbors, multicast }" },
+);
+const ipv6 = z.union(
+  [
+    z.boolean(),
+    z.object({ neighbors: z.array(address).optional(), multicast: z.boolean().optional() }).strict(),
+  ],
+  { error: "expected true, false or { neighbors, multicast }" },
+);
+const seconds = z.number().positive().max(86_400);
+const route = z
+  .object({
+    prefix: z.string(),
+    metric: z.number().int().min(1).max(15).optional(),
+    tag: z.number().int().min(0).max(65535).optional(),
+    nextHop: address.optional(),
+    owner: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    interfaces: z
+      .array(
+        z.object({ name: z.string().min(1).max(15), ipv4: ipv4.optional(), ipv6: ipv6.optional() }).strict(),
+      )
+      .min(1, "list at least one uplink interface: interfaces: [{ name: eth0 }]"),
+    routes: z.array(route).optional(),
+    allow: z.array(z.string()).optional(),
+    allowDefault: z.boolean().optional(),
+    timers: z
+      .object({ update: seconds.optional(), timeout: seconds.optional(), garbage: seconds.optional() })
+      .strict()
+      .optional(),
+    triggered: z
+      .object({ mode: z.enum(["fast", "rfc"]) })
+      .strict()
+      .optional(),
+    withdrawOnExit: z.boolean().optional(),
+    control: z
+      .object({
+        socket: z.string().min(1).optional(),
+        mode: z
+          .string()
+          .regex(/^0?[0-7]{3}$/, 'an octal file mode like "0600"')
+          .optional(),
+        group: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    state: z.string().min(1).optional(),
+    taps: z.record(z.string(), z.object({ addresses: z.array(z.string()) }).strict()).optional(),
+  })
+  .strict();
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface DaemonConfig {
+  interfaces: InterfaceConfig[];
+  routes: RouteSpec[];
+  allow?: Prefix[];
+  allowDefault: boolean;
+  timers: { updateMs: number; timeoutMs: number; garbageMs: number };
+  triggered: TriggeredMode;
+  withdrawOnExit: boolean;
+  control: { socket: string; mode: number; group?: string };
+  state: string;
+  taps: Record<string, { addresses: string[] }>;
+}
+
+/** Reads a secretFile; injected so parsing stays testable and the file I/O stays at the edge. */
+export type SecretReader = (path: string) => string;
+
+function lineOf(text: string, path: readonly PropertyKey[]): number | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true) as
+      | { range?: [number, number, number] }
+      | undefined;
+    if (node?.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (name, part) =>
+      typeof part === "number" ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part),
+    "",
+  );
+}
+
+function fail(file: string, text: string, path: readonly PropertyKey[], message: string): never {
+  const line = lineOf(text, path);
+  throw new ConfigError(`${file}${line ? `:${line}` : ""}: ${fieldName(path) || "(top level)"}: ${message}`);
+}
+
+export function parseConfigText(text: string, file: string, readSecret: SecretReader): DaemonConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const line = lineCounter.linePos(syntax.pos[0]).line;
+    throw new ConfigError(`${file}:${line}: not valid YAML or JSON: ${syntax.message.split("\n")[0]}`);
+  }
+  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const issue = deepestIssue(parsed.error.issues);
+    fail(file, text, issue.path, issue.message);
+  }
+  return normalize(parsed.data, (path, message) => fail(file, text, path, message), readSecret);
+}
+
+interface Issue {
+  path: PropertyKey[];
+  message: string;
+  code?: string;
+  errors?: Issue[][];
+}
+
+/**
+ * For `ipv4: true | {…}` a bad object fails both branches and zod reports "invalid input" at ipv4;
+ * the useful message is the object branch's, deepest in the tree.
+ */
+function deepestIssue(issues: readonly Issue[]): Issue {
+  let best = issues[0]!;
+  for (const issue of issues) {
+    const candidates =
+      issue.code === "invalid_union" && issue.errors
+        ? issue.errors.flat().map((sub) => ({ ...sub, path: [...issue.path, ...sub.path] }))
+        : [issue];
+    for (const candidate of candidates) {
+      const deep = candidate.code === "invalid_union" ? deepestIssue([candidate]) : candidate;
+      if (deep.path.length > best.path.length) best = deep;
+    }
+  }
+  return best;
+}
+
+type Fail = (path: (string | number)[], message: string) => never;
+
+function authConfig(
+  raw: z.infer<typeof auth> | undefined,
+  at: (string | number)[],
+  failAt: Fail,
+  readSecret: SecretReader,
+): AuthConfig {
+  if (!raw || raw.mode === "none") return { mode: "none" };
+  const keys = (raw.keys ?? []).map((k, i) => {
+    let secret: string;
+    try {
+      secret = k.secret ?? readSecret(k.secretFile!);
+    } catch (error) {
+      return failAt(
+        [...at, "keys", i, "secretFile"],
+        `cannot read ${k.secretFile}: ${(error as NodeJS.ErrnoException).code ?? "error"}`,
+      );
+    }
+    const bytes = Buffer.from(secret, "utf8");
+    if (raw.mode !== "simple" && raw.mode !== "md5") return { id: k.id, secret: bytes };
+    if (bytes.length > 16) failAt([...at, "keys", i], `a ${raw.mode} secret is at most 16 bytes`);
+    return { id: k.id, secret: bytes };
+  });
+  if (keys.length === 0)
+    failAt([...at, "keys"], `mode ${raw.mode} needs at least one key: keys: [{ id: 1, secret: ... }]`);
+  if (raw.mode === "simple") return { mode: "simple", password: keys[0]!.secret };
+  return { mode: raw.mode, keys, md5AuthLength: raw.md5AuthLength };
+}
+
+function interfaces(raw: RawConfig, failAt: Fail, readSecret: SecretReader): InterfaceConfig[] {
+  const seen = new Set<string>();
+  return raw.interfaces.map((i, n) => {
+    if (seen.has(i.name)) failAt(["interfaces", n, "name"], `${i.name} is listed twice`);
+    seen.add(i.name);
+    const out: InterfaceConfig = { name: i.name };
+    if (i.ipv4 !== false) {
+      const v4 = typeof i.ipv4 === "object" ? i.ipv4 : {};
+      out.ipv4 = {
+        auth: authConfig(v4.auth, ["interfaces", n, "ipv4", "auth"], failAt, readSecret),
+        neighbors: v4.neighbors ?? [],
+        multicast: v4.multicast ?? true,
+      };
+    }
+    if (i.ipv6 !== false) {
+      const v6 = typeof i.ipv6 === "object" ? i.ipv6 : {};
+      out.ipv6 = { neighbors: v6.neighbors ?? [], multicast: v6.multicast ?? true };
+    }
+    return out;
+  });
+}
+
+function prefixAt(text: string, at: (string | number)[], failAt: Fail, policy: Policy): Prefix {
+  try {
+    return admitPrefix(text, policy);
+  } catch (error) {
+    if (error instanceof PrefixError) return failAt(at, error.message);
+    throw error;
+  }
+}
+
+function normalize(raw: RawConfig, failAt: Fail, readSecret: SecretReader): DaemonConfig {
+  const allowDefault = raw.allowDefault ?? false;
+  const allow = raw.allow?.map((p, i) => prefixAt(p, ["allow", i], failAt, { allowDefault: true }));
+  const policy: Policy = { allow, allowDefault };
+  const routes = (raw.routes ?? []).map((r, i) => ({
+    prefix: prefixAt(r.prefix, ["routes", i, "prefix"], failAt, policy),
+    metric: r.metric ?? 1,
+    tag: r.tag ?? 0,
+    ...(r.nextHop ? { nextHop: r.nextHop } : {}),
+    ...(r.owner ? { owner: r.owner } : {}),
+  }));
+  return {
+    interfaces: interfaces(raw, failAt, readSecret),
+    routes,
+    allow,
+    allowDefault,
+    timers: {
+      updateMs: (raw.timers?.update ?? UPDATE_INTERVAL_MS / 1000) * 1000,
+      timeoutMs: (raw.timers?.timeout ?? ROUTE_TIMEOUT_MS / 1000) * 1000,
+      garbageMs: (raw.timers?.garbage ?? GARBAGE_COLLECTION_MS / 1000) * 1000,
+    },
+    triggered: raw.triggered?.mode ?? "fast",
+    withdrawOnExit: raw.withdrawOnExit ?? true,
+    control: {
+      socket: raw.control?.socket ?? DEFAULT_SOCKET_PATH,
+      mode: Number.parseInt(raw.control?.mode ?? "0600", 8),
+      ...(raw.control?.group ? { group: raw.control.group } : {}),
+    },
+    state: raw.state ?? DEFAULT_STATE_PATH,
+    taps: raw.taps ?? {},
+  };
+}
