@@ -1,9 +1,13 @@
 /** createProgram(): the whole command line, built fresh for each run so tests can drive it in-process. */
 import { Command, CommanderError, Option } from "commander";
+import { announceCommand, withdrawCommand } from "./commands/announce.js";
+import { daemonCommand } from "./commands/daemon.js";
 import { decodeCommand } from "./commands/decode.js";
 import { listenCommand } from "./commands/listen.js";
 import { queryCommand } from "./commands/query.js";
+import { routesCommand } from "./commands/routes.js";
 import { runCommand } from "./commands/run.js";
+import { statusCommand } from "./commands/status.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 
 export const VERSION = "0.1.0";
@@ -27,6 +31,12 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   const logLevel = () => program.opts<{ logLevel: string }>().logLevel;
+  const socket = () => program.opts<{ socket: string }>().socket;
+  program.addCommand(daemonCommand(io, setExit, logLevel));
+  program.addCommand(announceCommand(io, setExit, socket));
+  program.addCommand(withdrawCommand(io, setExit, socket));
+  program.addCommand(routesCommand(io, setExit, socket));
+  program.addCommand(statusCommand(io, setExit, socket));
   program.addCommand(decodeCommand(io, setExit));
   program.addCommand(runCommand(io, setExit, logLevel));
   program.addCommand(listenCommand(io, setExit));

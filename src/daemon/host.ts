@@ -17,6 +17,8 @@ export interface HostOptions extends Omit<SpeakerOptions, "random" | "unixSecond
   families: { ipv4: boolean; ipv6: boolean };
   /** Called with the names of interfaces that vanished (owned routes go with them). */
   onInterfacesGone?(names: string[]): void;
+  /** Called after datagrams went out (the daemon persists the crypto sequence number). */
+  afterSend?(): void;
 }
 
 /** Monotonic milliseconds: timers must not jump with the wall clock. */
@@ -73,8 +75,27 @@ export class SpeakerHost {
     this.wake();
   }
 
+  /** New interface settings from a config reload. */
+  async reconfigure(interfaces: HostOptions["interfaces"]): Promise<void> {
+    this.options.interfaces = interfaces;
+    this.speaker.reconfigure(interfaces);
+    await this.refreshLinks();
+  }
+
+  private refreshing = false;
+
   /** Re-reads interfaces; tells the speaker and transport; reports interfaces that vanished. */
   async refreshLinks(): Promise<void> {
+    if (this.refreshing) return; // the 250 ms poll must not overlap a slow refresh
+    this.refreshing = true;
+    try {
+      await this.refreshLinksNow();
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private async refreshLinksNow(): Promise<void> {
     const names = interfaceNames();
     const gone = [...this.knownNames].filter((n) => !names.has(n));
     this.knownNames = names;
@@ -91,7 +112,10 @@ export class SpeakerHost {
 
   /** Sends and re-arms the timer; call after anything that may change what is due. */
   async send(actions: SendAction[]): Promise<void> {
-    if (actions.length > 0) await this.transport.send(actions);
+    if (actions.length > 0) {
+      await this.transport.send(actions);
+      this.options.afterSend?.();
+    }
     this.wake();
   }
 

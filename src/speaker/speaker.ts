@@ -65,7 +65,7 @@ export class Speaker {
     triggeredUpdatesSent: 0,
     requestsAnswered: 0,
   };
-  private readonly configs: Map<string, InterfaceConfig>;
+  private configs: Map<string, InterfaceConfig>;
   private readonly links = new Map<string, LinkState>();
   private readonly schedule: UpdateSchedule;
   private lastSequence: number;
@@ -309,6 +309,18 @@ export class Speaker {
 
   private isOwnAddress(source: string, link: LinkState): boolean {
     return link.ipv4.some((a) => a.address === source) || link.ipv6LinkLocal === source;
+  }
+
+  /**
+   * New interface settings (a config reload). Links whose settings changed are forgotten, so the next
+   * setLinks() greets them again with a Request and the full table under the new settings.
+   */
+  reconfigure(interfaces: readonly InterfaceConfig[]): void {
+    const next = new Map(interfaces.map((c) => [c.name, c]));
+    for (const name of [...this.links.keys()]) {
+      if (JSON.stringify(next.get(name)) !== JSON.stringify(this.configs.get(name))) this.links.delete(name);
+    }
+    this.configs = next;
   }
 
   linkStates(): LinkState[] {

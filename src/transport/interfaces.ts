@@ -36,9 +36,40 @@ export function interfaceNames(): Set<string> {
   }
 }
 
+const IFA_F_TENTATIVE = 0x40;
+const IFA_F_DADFAILED = 0x08;
+
+/**
+ * Interfaces with a usable IPv6 link-local address, from /proc/net/if_inet6 (address, ifindex, prefix
+ * length, scope, flags, name). An address still doing duplicate address detection cannot be bound,
+ * so it is left out until DAD is done; os.networkInterfaces() does not show the flags.
+ */
+function usableLinkLocals(): Set<string> | undefined {
+  let text: string;
+  try {
+    text = readFileSync("/proc/net/if_inet6", "utf8");
+  } catch {
+    return undefined;
+  }
+  const out = new Set<string>();
+  for (const line of text.split("\n")) {
+    const [hex, , , scope, flags, name] = line.trim().split(/\s+/);
+    if (
+      !hex ||
+      !name ||
+      scope !== "20" ||
+      (Number.parseInt(flags!, 16) & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) !== 0
+    )
+      continue;
+    out.add(name);
+  }
+  return out;
+}
+
 /** The current state of the named interfaces that exist and are up. */
 export function readLinks(names: readonly string[]): LinkState[] {
   const all = networkInterfaces();
+  const usable = usableLinkLocals();
   const links: LinkState[] = [];
   for (const name of names) {
     const addresses = all[name];
@@ -47,7 +78,8 @@ export function readLinks(names: readonly string[]): LinkState[] {
       .filter((a) => a.family === "IPv4")
       .map((a) => ({ address: a.address, prefixLength: Number(a.cidr?.split("/")[1] ?? 32) }));
     const linkLocal = addresses.find(
-      (a) => a.family === "IPv6" && a.address.toLowerCase().startsWith("fe80:"),
+      (a) =>
+        a.family === "IPv6" && a.address.toLowerCase().startsWith("fe80:") && (usable?.has(name) ?? true),
     );
     const link: LinkState = { name, ipv4, mtu: mtuOf(name) };
     if (linkLocal) link.ipv6LinkLocal = linkLocal.address.replace(/%.*$/, "");

@@ -23,6 +23,8 @@ export interface TransportEvents {
 
 interface LinkSockets {
   state: LinkState;
+  /** A bind failed (address going away, DAD not done): try again on the next setLinks(). */
+  incomplete?: boolean;
   ipv4?: dgram.Socket;
   ipv6?: dgram.Socket;
 }
@@ -80,7 +82,8 @@ export class RipTransport {
     const wanted = new Map(states.map((s) => [s.name, s]));
     for (const [name, sockets] of this.links) {
       const next = wanted.get(name);
-      if (!next || JSON.stringify(next) !== JSON.stringify(sockets.state)) this.closeLink(name);
+      if (!next || sockets.incomplete || JSON.stringify(next) !== JSON.stringify(sockets.state))
+        this.closeLink(name);
     }
     for (const state of states) if (!this.links.has(state.name)) await this.openLink(state);
   }
@@ -90,7 +93,7 @@ export class RipTransport {
     this.links.set(state.name, sockets);
     const v4 = state.ipv4[0]?.address;
     if (this.families.ipv4 && v4) {
-      await this.attempt(state.name, "ipv4", "bind", async () => {
+      await this.attempt(sockets, "ipv4", "bind", async () => {
         const socket = this.socket("ipv4", state.name);
         await bind(socket, RIP_PORT, v4);
         socket.setMulticastInterface(v4);
@@ -102,7 +105,7 @@ export class RipTransport {
     }
     const ll = state.ipv6LinkLocal;
     if (this.families.ipv6 && ll) {
-      await this.attempt(state.name, "ipv6", "bind", async () => {
+      await this.attempt(sockets, "ipv6", "bind", async () => {
         const socket = this.socket("ipv6", state.name);
         await bind(socket, RIPNG_PORT, `${ll}%${state.name}`);
         socket.setMulticastInterface(`::%${state.name}`);
@@ -135,16 +138,12 @@ export class RipTransport {
     }
   }
 
-  private async attempt(
-    iface: string,
-    family: Family,
-    operation: string,
-    fn: () => Promise<void>,
-  ): Promise<void> {
+  private async attempt(sockets: LinkSockets, family: Family, operation: string, fn: () => Promise<void>) {
     try {
       await fn();
     } catch (error) {
-      this.events.error({ interface: iface, family, operation, error: error as Error });
+      sockets.incomplete = true;
+      this.events.error({ interface: sockets.state.name, family, operation, error: error as Error });
     }
   }
 

@@ -1,0 +1,86 @@
+/** `riplet daemon`: the long-running speaker with its control socket (SPEC §2, §4). */
+
+import { execFileSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { Command } from "commander";
+import { ControlSocketInUse } from "../../control/server.js";
+import { ConfigError, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
+import { Daemon } from "../../daemon/daemon.js";
+import { createLogger, type Logger } from "../../daemon/log.js";
+import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../io.js";
+
+const EXAMPLES = `
+Example config (YAML or JSON; see the README for every field):
+  interfaces:
+    - name: eth0
+      ipv4: { auth: { mode: hmac-sha256, keys: [{ id: 3, secretFile: /etc/riplet/key }] } }
+  allow: [198.51.100.0/22, 2001:db8::/32]
+
+Signals: SIGHUP re-reads the config (announced routes stay); SIGTERM/SIGINT withdraw every route
+(unless withdrawOnExit: false) and exit. Logs are JSON lines on stdout.`;
+
+/** secretFile: read it, and say so when others can read it too. */
+function secretReader(log: Logger) {
+  return (path: string): string => {
+    if ((statSync(path).mode & 0o077) !== 0) {
+      log.warn({ secretFile: path }, "secret file is readable by group or others; chmod 600 it");
+    }
+    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+  };
+}
+
+function groupId(name: string): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  const line = execFileSync("getent", ["group", name], { encoding: "utf8" });
+  return Number(line.split(":")[2]);
+}
+
+export async function runDaemon(configPath: string, io: CliIo, logLevel: string): Promise<number> {
+  const log = createLogger(logLevel, io.logStream);
+  const loadConfig = () => {
+    let text: string;
+    try {
+      text = readFileSync(configPath, "utf8");
+    } catch (error) {
+      throw new ConfigError(
+        `cannot read ${configPath}: ${(error as NodeJS.ErrnoException).code}; give one with -c FILE`,
+      );
+    }
+    return parseConfigText(text, configPath, secretReader(log));
+  };
+  let daemon: Daemon;
+  try {
+    daemon = new Daemon({ log, loadConfig, groupId });
+    await daemon.start();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`riplet daemon: ${error.message}`);
+      return EXIT_USAGE;
+    }
+    const e = error as NodeJS.ErrnoException;
+    const hint = e.code === "EACCES" ? "; run as root" : e instanceof ControlSocketInUse ? "" : "";
+    io.err(`riplet daemon: ${e.message}${hint}`);
+    return EXIT_FAILED;
+  }
+  const offHup = io.onSignal(["SIGHUP"], () => void daemon.reload(null));
+  await new Promise<void>((resolve) => {
+    const off = io.onSignal(["SIGTERM", "SIGINT"], () => {
+      off();
+      resolve();
+    });
+  });
+  offHup();
+  await daemon.stop();
+  return EXIT_OK;
+}
+
+export function daemonCommand(io: CliIo, setExit: (code: number) => void, logLevel: () => string): Command {
+  return new Command("daemon")
+    .summary("run the speaker with its control socket")
+    .description(
+      "Long-running RIPv2/RIPng speaker: announces config routes and what hooks and `riplet announce` ask for, keeps them across crashes, answers on the control socket.",
+    )
+    .option("-c, --config <file>", "config file (YAML or JSON)", DEFAULT_CONFIG_PATH)
+    .addHelpText("after", EXAMPLES)
+    .action(async (options: { config: string }) => setExit(await runDaemon(options.config, io, logLevel())));
+}

@@ -1,0 +1,30 @@
+/** `riplet routes`: what the daemon announces and in what state (SPEC §2). */
+import { Command } from "commander";
+import type { RouteReport } from "../../daemon/reports.js";
+import { ask } from "../daemon-client.js";
+import { type CliIo, EXIT_OK } from "../io.js";
+
+export function routesCommand(io: CliIo, setExit: (code: number) => void, socket: () => string): Command {
+  return new Command("routes")
+    .summary("list announced routes and their state")
+    .description(
+      "Routes the daemon announces: active, or withdrawing (sent with metric 16 until the garbage time ends).",
+    )
+    .option("--json", "one JSON object per route")
+    .action(async (options: { json?: boolean }) => {
+      const asked = await ask(io, "routes", socket(), { id: 1, op: "routes" });
+      if (!asked.ok) return setExit(asked.code);
+      const routes = asked.reply.routes as RouteReport[];
+      if (options.json) for (const route of routes) io.out(JSON.stringify(route));
+      else {
+        io.out(`${"PREFIX".padEnd(24)} ${"STATE".padEnd(12)} METRIC TAG    OWNER      SOURCE AGE`);
+        for (const r of routes) {
+          io.out(
+            `${r.prefix.padEnd(24)} ${r.state.padEnd(12)} ${String(r.metric).padEnd(6)} ${String(r.tag).padEnd(6)} ${(r.owner ?? "-").padEnd(10)} ${r.source.padEnd(6)} ${r.age}s`,
+          );
+        }
+        if (routes.length === 0) io.out("(no routes)");
+      }
+      setExit(EXIT_OK);
+    });
+}

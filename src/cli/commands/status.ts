@@ -1,0 +1,52 @@
+/** `riplet status`: interfaces, neighbours heard with their drop counters, and totals (SPEC §2). */
+import { Command } from "commander";
+import type { statusReport } from "../../daemon/reports.js";
+import { ask } from "../daemon-client.js";
+import { type CliIo, EXIT_OK } from "../io.js";
+
+type Status = ReturnType<typeof statusReport>;
+
+function render(status: Status): string[] {
+  const lines = ["Interfaces:"];
+  for (const i of status.interfaces) {
+    const addresses = [...i.ipv4, ...(i.ipv6LinkLocal ? [i.ipv6LinkLocal] : [])].join(" ") || "no address";
+    const rip = i.rip ? `RIPv2 auth ${i.rip.auth}` : "RIPv2 off";
+    lines.push(
+      `  ${i.name.padEnd(12)} ${i.up ? "up  " : "DOWN"} ${addresses}  ${rip}, RIPng ${i.ripng ? "on" : "off"}`,
+    );
+  }
+  lines.push("Neighbours:");
+  if (status.neighbors.length === 0) lines.push("  (none heard yet)");
+  for (const n of status.neighbors) {
+    const heard = n.lastHeard === null ? "never valid" : `${n.lastHeard}s ago`;
+    const drops = Object.entries(n.drops)
+      .map(([reason, count]) => `${reason}=${count}`)
+      .join(" ");
+    lines.push(
+      `  ${n.address.padEnd(28)} ${n.interface.padEnd(10)} v${n.version} heard ${heard.padEnd(12)} routes ${String(n.routes).padEnd(5)} bad packets ${n.badPackets} bad routes ${n.badRoutes}${drops ? ` (${drops})` : ""}`,
+    );
+  }
+  const c = status.counters;
+  lines.push(
+    `Routes: ${status.routes.active} active, ${status.routes.withdrawing} withdrawing`,
+    `Packets: ${c.packetsSent} sent, ${c.packetsReceived} received, ${c.packetsDropped} dropped, ${c.routesSkipped} routes skipped; ${c.updatesSent} periodic and ${c.triggeredUpdatesSent} triggered updates, ${c.requestsAnswered} requests answered`,
+  );
+  return lines;
+}
+
+export function statusCommand(io: CliIo, setExit: (code: number) => void, socket: () => string): Command {
+  return new Command("status")
+    .summary("show interfaces, neighbours heard and counters")
+    .description(
+      "What the daemon sees: its uplinks, every RIP/RIPng neighbour heard (last heard, routes, bad packets and routes by reason), and packet counters.",
+    )
+    .option("--json", "one JSON object")
+    .action(async (options: { json?: boolean }) => {
+      const asked = await ask(io, "status", socket(), { id: 1, op: "status" });
+      if (!asked.ok) return setExit(asked.code);
+      const { id: _id, ok: _ok, ...status } = asked.reply;
+      if (options.json) io.out(JSON.stringify(status));
+      else for (const line of render(status as unknown as Status)) io.out(line);
+      setExit(EXIT_OK);
+    });
+}

@@ -1,0 +1,251 @@
+/**
+ * `riplet daemon`: config + SpeakerHost + control socket + state file. Composition only: the speaker
+ * decides what goes on the wire, the host runs it, the control server parses requests, and this file
+ * connects them and keeps the state file true after every change.
+ */
+import type { Server } from "node:net";
+import { type ErrorCode, errorReply, type Reply, type Request, type RouteIn } from "../control/protocol.js";
+import { startControlServer, stopControlServer } from "../control/server.js";
+import { admitPrefix, type Policy } from "../speaker/policy.js";
+import { PrefixError } from "../speaker/prefix.js";
+import type { RouteSpec } from "../speaker/table.js";
+import type { DaemonConfig } from "./config.js";
+import { monotonicMs, SpeakerHost } from "./host.js";
+import type { Logger } from "./log.js";
+import { routesReport, statusReport } from "./reports.js";
+import { loadState, type SavedRoute, writeStateAtomically } from "./state.js";
+
+export interface DaemonDeps {
+  log: Logger;
+  /** Reads and checks the config again (for reload); throws ConfigError. */
+  loadConfig(): DaemonConfig;
+  /** Resolves control.group to a gid. */
+  groupId?(name: string): number;
+}
+
+export class Daemon {
+  private host!: SpeakerHost;
+  private server?: Server;
+  private config: DaemonConfig;
+  /** Routes that came over the socket (owners, metrics): these are what the state file keeps. */
+  private readonly dynamic = new Map<string, RouteSpec>();
+  private savedSequence = 0;
+
+  constructor(private readonly deps: DaemonDeps) {
+    this.config = deps.loadConfig();
+  }
+
+  private get policy(): Policy {
+    return { allow: this.config.allow, allowDefault: this.config.allowDefault };
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.deps;
+    const { state, problems } = loadState(this.config.state);
+    for (const problem of problems) log.warn({ state: this.config.state }, problem);
+    this.savedSequence = state.sequence;
+    this.host = new SpeakerHost({
+      interfaces: this.config.interfaces,
+      families: {
+        ipv4: this.config.interfaces.some((i) => i.ipv4),
+        ipv6: this.config.interfaces.some((i) => i.ipv6),
+      },
+      timers: this.config.timers,
+      triggered: this.config.triggered,
+      initialSequence: state.sequence,
+      log,
+      onInterfacesGone: (names) => this.interfacesGone(names),
+      afterSend: () => this.saveSequence(),
+    });
+    // The control socket first: a second daemon must stop here, before it sends anything.
+    this.server = await startControlServer({
+      path: this.config.control.socket,
+      mode: this.config.control.mode,
+      gid: this.config.control.group ? this.deps.groupId?.(this.config.control.group) : undefined,
+      handle: (request) => this.handle(request),
+      onError: (error) => log.error({ err: error.message }, "control request failed"),
+    });
+    for (const route of this.config.routes) this.host.speaker.announce(route, monotonicMs());
+    this.restore(state.routes);
+    try {
+      await this.host.start();
+    } catch (error) {
+      await stopControlServer(this.server, this.config.control.socket);
+      await this.host.stop(false);
+      throw error;
+    }
+    log.info(
+      {
+        socket: this.config.control.socket,
+        interfaces: this.config.interfaces.map((i) => i.name),
+        routes: this.host.speaker.table.active().length,
+      },
+      "daemon started",
+    );
+  }
+
+  /** Saved routes come back at once; one whose owner vanished while we were down is withdrawn. */
+  private restore(routes: SavedRoute[]): void {
+    const now = monotonicMs();
+    for (const saved of routes) {
+      let spec: RouteSpec;
+      try {
+        spec = { ...saved, prefix: admitPrefix(saved.prefix, this.policy) };
+      } catch (error) {
+        this.deps.log.warn(
+          { prefix: saved.prefix, reason: (error as Error).message },
+          "saved route not restored",
+        );
+        continue;
+      }
+      this.dynamic.set(spec.prefix.text, spec);
+      this.host.speaker.announce(spec, now);
+    }
+    this.deps.log.info({ routes: this.dynamic.size }, "restored saved routes");
+  }
+
+  private interfacesGone(names: string[]): void {
+    const now = monotonicMs();
+    for (const name of names) {
+      const gone = this.host.speaker.withdrawOwner(name, now);
+      if (gone.length === 0) continue;
+      for (const route of gone) this.dynamic.delete(route.prefix.text);
+      this.deps.log.info(
+        { owner: name, prefixes: gone.map((r) => r.prefix.text) },
+        "owner interface gone, withdrawn",
+      );
+    }
+    this.persist();
+    this.host.wake();
+  }
+
+  /** Owned routes whose interface no longer exists are withdrawn on the next link poll too. */
+  private persist(): void {
+    try {
+      writeStateAtomically(this.config.state, {
+        version: 1,
+        routes: [...this.dynamic.values()].map((r) => ({
+          prefix: r.prefix.text,
+          metric: r.metric,
+          tag: r.tag,
+          ...(r.owner ? { owner: r.owner } : {}),
+          ...(r.nextHop ? { nextHop: r.nextHop } : {}),
+        })),
+        sequence: this.host.speaker.sequence,
+      });
+      this.savedSequence = this.host.speaker.sequence;
+    } catch (error) {
+      // Disk full or read-only: the last good file stays; announcing goes on.
+      this.deps.log.error(
+        { state: this.config.state, err: (error as Error).message },
+        "cannot write state file",
+      );
+    }
+  }
+
+  private saveSequence(): void {
+    if (this.host.speaker.sequence > this.savedSequence) this.persist();
+  }
+
+  async handle(request: Request): Promise<Reply> {
+    switch (request.op) {
+      case "announce":
+        return this.announce(request.id, request.routes);
+      case "withdraw":
+        return this.withdraw(request.id, request.prefixes, request.owner);
+      case "routes":
+        return { id: request.id, ok: true, routes: routesReport(this.host.speaker, this.dynamic) };
+      case "status":
+        return { id: request.id, ok: true, ...statusReport(this.host.speaker, this.config) };
+      case "reload":
+        return this.reload(request.id);
+    }
+  }
+
+  private announce(id: Request["id"], routes: RouteIn[]): Reply {
+    let specs: RouteSpec[];
+    try {
+      specs = routes.map((r) => ({
+        prefix: admitPrefix(r.prefix, this.policy),
+        metric: r.metric ?? 1,
+        tag: r.tag ?? 0,
+        ...(r.owner ? { owner: r.owner } : {}),
+        ...(r.nextHop ? { nextHop: r.nextHop } : {}),
+      }));
+    } catch (error) {
+      if (error instanceof PrefixError) return errorReply(id, error.code as ErrorCode, error.message);
+      throw error;
+    }
+    const now = monotonicMs();
+    const changed = specs.filter((spec) => this.host.speaker.announce(spec, now));
+    for (const spec of specs) this.dynamic.set(spec.prefix.text, spec);
+    this.persist();
+    this.host.wake();
+    if (changed.length > 0)
+      this.deps.log.info(
+        { prefixes: changed.map((s) => s.prefix.text), owner: specs[0]?.owner },
+        "announced",
+      );
+    return { id, ok: true, announced: specs.map((s) => s.prefix.text) };
+  }
+
+  private withdraw(id: Request["id"], prefixes: string[] | undefined, owner: string | undefined): Reply {
+    const now = monotonicMs();
+    let withdrawn: string[];
+    if (owner !== undefined) {
+      withdrawn = this.host.speaker.withdrawOwner(owner, now).map((r) => r.prefix.text);
+    } else {
+      withdrawn = [];
+      for (const text of prefixes ?? []) {
+        let key = text;
+        try {
+          key = admitPrefix(text, { allowDefault: true }).text;
+        } catch (error) {
+          if (error instanceof PrefixError) return errorReply(id, error.code as ErrorCode, error.message);
+          throw error;
+        }
+        if (this.host.speaker.withdraw(key, now)) withdrawn.push(key);
+      }
+    }
+    for (const key of withdrawn) this.dynamic.delete(key);
+    this.persist();
+    this.host.wake();
+    if (withdrawn.length > 0) this.deps.log.info({ prefixes: withdrawn, owner }, "withdrawn");
+    return { id, ok: true, withdrawn };
+  }
+
+  /** Re-reads the config: interfaces and static routes change, announced routes stay. */
+  async reload(id: Request["id"] | null): Promise<Reply> {
+    let next: DaemonConfig;
+    try {
+      next = this.deps.loadConfig();
+    } catch (error) {
+      this.deps.log.error(
+        { err: (error as Error).message },
+        "reload refused: config has errors; keeping the running one",
+      );
+      return errorReply(id, "CONFIG_ERROR", (error as Error).message);
+    }
+    const now = monotonicMs();
+    const nextStatic = new Set(next.routes.map((r) => r.prefix.text));
+    for (const old of this.config.routes) {
+      if (!nextStatic.has(old.prefix.text) && !this.dynamic.has(old.prefix.text))
+        this.host.speaker.withdraw(old.prefix.text, now);
+    }
+    for (const route of next.routes) this.host.speaker.announce(route, now);
+    this.config = next;
+    await this.host.reconfigure(next.interfaces);
+    this.deps.log.info(
+      { routes: next.routes.length, interfaces: next.interfaces.map((i) => i.name) },
+      "config reloaded",
+    );
+    return { id, ok: true };
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) await stopControlServer(this.server, this.config.control.socket);
+    await this.host.stop(this.config.withdrawOnExit);
+    if (!this.config.withdrawOnExit) this.persist();
+    this.deps.log.info({ withdrawn: this.config.withdrawOnExit }, "daemon stopped");
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * What must survive a crash: the announced routes with their owners, and the last crypto sequence
+ * number. Written atomically (temp file, fsync, rename, fsync of the directory) on every change, so the
+ * file is always either the old state or the new one; read back on start, keeping what is valid.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { z } from "zod";
+
+const savedRoute = z.object({
+  prefix: z.string(),
+  metric: z.number().int().min(1).max(15),
+  tag: z.number().int().min(0).max(65535),
+  owner: z.string().optional(),
+  nextHop: z.string().optional(),
+});
+
+export type SavedRoute = z.infer<typeof savedRoute>;
+
+export interface SavedState {
+  version: 1;
+  routes: SavedRoute[];
+  sequence: number;
+}
+
+export const EMPTY_STATE: SavedState = { version: 1, routes: [], sequence: 0 };
+
+/** Reads the state file. A missing file is an empty state; anything unreadable is reported, not fatal. */
+export function loadState(path: string): { state: SavedState; problems: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { state: EMPTY_STATE, problems: [] };
+    return { state: EMPTY_STATE, problems: [`cannot read ${path}: ${code}; starting with no saved routes`] };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return {
+      state: EMPTY_STATE,
+      problems: [`${path} is not valid JSON (half-written or corrupted); starting with no saved routes`],
+    };
+  }
+  const problems: string[] = [];
+  const object = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
+  const sequence =
+    Number.isInteger(object.sequence) && (object.sequence as number) >= 0 ? (object.sequence as number) : 0;
+  if (sequence === 0 && object.sequence !== undefined && object.sequence !== 0)
+    problems.push(`${path}: sequence is not a number; using Unix time`);
+  const routes: SavedRoute[] = [];
+  for (const [i, route] of (Array.isArray(object.routes) ? object.routes : []).entries()) {
+    const parsed = savedRoute.safeParse(route);
+    if (parsed.success) routes.push(parsed.data);
+    else problems.push(`${path}: routes[${i}] is not a valid route; skipped`);
+  }
+  if (!Array.isArray(object.routes)) problems.push(`${path}: no routes list; starting with no saved routes`);
+  return { state: { version: 1, routes, sequence }, problems };
+}
+
+/** Writes the whole state so that a crash at any moment leaves the old file or the new one. */
+export function writeStateAtomically(path: string, state: SavedState): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const temp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(temp, "w", 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(state, null, 1)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+  const dirFd = openSync(dir, "r");
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
