@@ -111,7 +111,10 @@ describe("config (SPEC §4)", () => {
     ],
     ["interfaces: [{ name: eth0 }]\ncontrol: { mode: 600x }", /:2: control\.mode: /],
     ["interfaces: [{ name: eth0 }]\nbogus: 1\n", /riplet\.yaml:1: \(top level\): .*bogus/],
-    ["interfaces: [{ name: eth0, ipv4: 3 }]", /interfaces\[0\]\.ipv4: expected true, false or \{ auth, neighbors, multicast \}/],
+    [
+      "interfaces: [{ name: eth0, ipv4: 3 }]",
+      /interfaces\[0\]\.ipv4: expected true, false or \{ auth, neighbors, multicast \}/,
+    ],
     ["interfaces: [{ name: eth0 }, { name: eth0 }]", /interfaces\[1\]\.name: eth0 is listed twice/],
     [
       "interfaces: [{ name: eth0, ipv4: { auth: { mode: md5 } } }]",
