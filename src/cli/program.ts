@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { announceCommand, withdrawCommand } from "./commands/announce.js";
 import { daemonCommand } from "./commands/daemon.js";
 import { decodeCommand } from "./commands/decode.js";
+import { hookCommand } from "./commands/hook.js";
 import { listenCommand } from "./commands/listen.js";
 import { queryCommand } from "./commands/query.js";
 import { routesCommand } from "./commands/routes.js";
@@ -37,14 +38,19 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   program.addCommand(withdrawCommand(io, setExit, socket));
   program.addCommand(routesCommand(io, setExit, socket));
   program.addCommand(statusCommand(io, setExit, socket));
+  program.addCommand(hookCommand(io, setExit, socket));
   program.addCommand(decodeCommand(io, setExit));
   program.addCommand(runCommand(io, setExit, logLevel));
   program.addCommand(listenCommand(io, setExit));
   program.addCommand(queryCommand(io, setExit));
-  for (const command of program.commands) {
+  for (const command of allCommands(program)) {
     command.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   }
   return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(allCommands)];
 }
 
 /** Runs one command line (argv without node and script) and returns the SPEC §2 exit code. */
@@ -53,8 +59,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   const program = createProgram(io, (c) => {
     code = c;
   });
-  program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
+  for (const command of allCommands(program)) command.exitOverride();
   try {
     await program.parseAsync(args, { from: "user" });
     return code;

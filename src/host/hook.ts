@@ -1,0 +1,159 @@
+/**
+ * What the QEMU hooks do (SPEC §6), without the command-line layer, so the hook entry point
+ * (cli/hook-main.ts) loads only this: the control client, iproute2 plumbing, and the config parser
+ * only when RIPLET_ADDRESSES is not set. Every millisecond here delays the VM's start.
+ * up: link up, addresses on the tap, forwarding on, each network announced with owner=IFNAME, starting
+ * the daemon if none runs; any failure is one line on stderr and a non-zero exit, so QEMU refuses to
+ * start a VM nobody could reach. down: withdraw by owner, remove the addresses, exit 0, within 2 s.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { callDaemon, DaemonUnreachable } from "../control/client.js";
+import type { Reply } from "../control/protocol.js";
+import { addressesFromEnv, parseTapAddress, type TapAddress } from "./addresses.js";
+import { addAddress, enableForwarding, interfaceExists, removeAddress, setLinkUp } from "./tap.js";
+
+export interface HookIo {
+  err(line: string): void;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+
+/** SPEC §6: the downscript never holds QEMU longer than this. */
+const DOWN_BUDGET_MS = 2000;
+const DAEMON_START_MS = 5000;
+const DAEMON_LOG = process.env.RIPLET_LOG ?? "/var/log/riplet/daemon.log";
+
+export interface HookContext {
+  ifname: string;
+  config: string;
+  socket: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Addresses from RIPLET_ADDRESSES, else the config's taps.<ifname>.addresses (read only then). */
+async function tapAddresses(ctx: HookContext): Promise<TapAddress[]> {
+  const fromEnv = addressesFromEnv(ctx.env.RIPLET_ADDRESSES);
+  if (fromEnv) return fromEnv;
+  if (!existsSync(ctx.config)) return [];
+  // Only taps.<ifname>.addresses is needed, so only the YAML parser is loaded (the daemon checks the
+  // whole file against its schema; loading that schema here would cost the VM ~150 ms of start-up).
+  const { parse } = await import("yaml");
+  const config = parse(readFileSync(ctx.config, "utf8")) as {
+    taps?: Record<string, { addresses?: unknown }>;
+  } | null;
+  const addresses = config?.taps?.[ctx.ifname]?.addresses;
+  if (addresses === undefined) return [];
+  if (!Array.isArray(addresses))
+    throw new Error(`${ctx.config}: taps.${ctx.ifname}.addresses must be a list of CIDRs`);
+  return addresses.map((a) => parseTapAddress(String(a)));
+}
+
+/** Starts `riplet daemon` in the background, logging to DAEMON_LOG, and waits for its socket. */
+async function startDaemon(ctx: HookContext): Promise<void> {
+  if (!existsSync(ctx.config)) {
+    throw new Error(
+      `no daemon on ${ctx.socket} and no config at ${ctx.config} to start one; create it or set RIPLET_CONFIG`,
+    );
+  }
+  mkdirSync(dirname(DAEMON_LOG), { recursive: true });
+  const log = openSync(DAEMON_LOG, "a");
+  const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bin", "riplet.js");
+  const child = spawn(process.execPath, [bin, "--socket", ctx.socket, "daemon", "-c", ctx.config], {
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
+  child.unref();
+  const deadline = Date.now() + DAEMON_START_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null && child.exitCode !== 0) break; // lost a start race, or a config error
+    try {
+      await callDaemon(ctx.socket, { id: 0, op: "status" }, 500);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  // Another hook may have started it at the same moment: one last look before giving up.
+  try {
+    await callDaemon(ctx.socket, { id: 0, op: "status" }, 500);
+  } catch {
+    throw new Error(`the daemon did not come up within ${DAEMON_START_MS / 1000} s; see ${DAEMON_LOG}`);
+  }
+}
+
+async function announce(ctx: HookContext, networks: string[]): Promise<Reply> {
+  const request = {
+    id: 1,
+    op: "announce" as const,
+    routes: networks.map((prefix) => ({ prefix, owner: ctx.ifname })),
+  };
+  try {
+    return await callDaemon(ctx.socket, request);
+  } catch (error) {
+    if (!(error instanceof DaemonUnreachable)) throw error;
+    await startDaemon(ctx);
+    return callDaemon(ctx.socket, request);
+  }
+}
+
+export async function hookUp(ctx: HookContext, io: HookIo): Promise<number> {
+  const fail = (message: string) => {
+    io.err(`riplet hook up ${ctx.ifname}: ${message}`);
+    return EXIT_FAILED;
+  };
+  try {
+    const addresses = await tapAddresses(ctx);
+    if (addresses.length === 0) {
+      return fail(
+        `no addresses: set RIPLET_ADDRESSES=198.51.100.1/24 or taps.${ctx.ifname}.addresses in ${ctx.config}`,
+      );
+    }
+    if (!interfaceExists(ctx.ifname)) return fail(`interface ${ctx.ifname} does not exist`);
+    await setLinkUp(ctx.ifname);
+    for (const address of addresses) await addAddress(ctx.ifname, address.cidr);
+    enableForwarding({
+      ipv4: addresses.some((a) => a.family === "ipv4"),
+      ipv6: addresses.some((a) => a.family === "ipv6"),
+    });
+    const reply = await announce(
+      ctx,
+      addresses.map((a) => a.network),
+    );
+    if (!reply.ok) return fail(reply.error.message);
+    return EXIT_OK;
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+}
+
+/** Never fails and never takes more than DOWN_BUDGET_MS: QEMU waits for it. */
+export async function hookDown(ctx: HookContext, io: HookIo): Promise<number> {
+  const deadline = Date.now() + DOWN_BUDGET_MS - 100;
+  const left = () => Math.max(50, deadline - Date.now());
+  const work = (async () => {
+    try {
+      await callDaemon(ctx.socket, { id: 1, op: "withdraw", owner: ctx.ifname }, Math.min(1200, left()));
+    } catch (error) {
+      io.err(
+        `riplet hook down ${ctx.ifname}: ${(error as Error).message} (the daemon withdraws owned routes itself when the tap goes)`,
+      );
+    }
+    let addresses: TapAddress[] = [];
+    try {
+      addresses = await tapAddresses(ctx);
+    } catch (error) {
+      io.err(`riplet hook down ${ctx.ifname}: ${(error as Error).message}`);
+    }
+    for (const address of addresses) {
+      await removeAddress(ctx.ifname, address.cidr, left()).catch((error: Error) =>
+        io.err(`riplet hook down ${ctx.ifname}: ${error.message}`),
+      );
+    }
+  })();
+  await Promise.race([work, new Promise((r) => setTimeout(r, left()).unref())]);
+  return EXIT_OK;
+}
