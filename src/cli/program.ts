@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { announceCommand, withdrawCommand } from "./commands/announce.js";
 import { daemonCommand } from "./commands/daemon.js";
 import { decodeCommand } from "./commands/decode.js";
+import { demoCommand } from "./commands/demo.js";
 import { hookCommand } from "./commands/hook.js";
 import { listenCommand } from "./commands/listen.js";
 import { queryCommand } from "./commands/query.js";
@@ -40,6 +41,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   program.addCommand(statusCommand(io, setExit, socket));
   program.addCommand(hookCommand(io, setExit, socket));
   program.addCommand(decodeCommand(io, setExit));
+  program.addCommand(demoCommand(io, setExit));
   program.addCommand(runCommand(io, setExit, logLevel));
   program.addCommand(listenCommand(io, setExit));
   program.addCommand(queryCommand(io, setExit));

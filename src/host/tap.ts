@@ -2,25 +2,13 @@
  * Tap and sysctl plumbing for the hooks: the only place that runs iproute2 or writes /proc/sys.
  * Every operation is idempotent, so running a hook twice changes nothing.
  */
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { promisify } from "node:util";
+import { HostError, runCommand } from "./exec.js";
 
-const run = promisify(execFile);
+export { HostError };
 
-export class HostError extends Error {
-  override readonly name = "HostError";
-}
-
-async function ip(args: string[], timeoutMs = 2000): Promise<string> {
-  try {
-    const { stdout } = await run("ip", args, { timeout: timeoutMs });
-    return stdout;
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === "ENOENT") throw new HostError("the ip command (iproute2) is not installed");
-    throw new HostError(`ip ${args.join(" ")}: ${(e.stderr ?? e.message).trim().split("\n")[0]}`);
-  }
+function ip(args: string[], timeoutMs = 2000): Promise<string> {
+  return runCommand("ip", args, timeoutMs);
 }
 
 export function interfaceExists(name: string): boolean {
@@ -31,9 +19,13 @@ export async function setLinkUp(name: string): Promise<void> {
   await ip(["link", "set", "dev", name, "up"]);
 }
 
-/** `ip addr replace` adds the address or leaves it as it is: safe to repeat. */
+/**
+ * `ip addr replace` adds the address or leaves it as it is: safe to repeat. IPv6 addresses skip
+ * duplicate address detection: the tap is a link to one VM, DAD would hold the address unusable for
+ * a second or more, and it never finishes while the VM's NIC is not up yet.
+ */
 export async function addAddress(name: string, cidr: string): Promise<void> {
-  await ip(["addr", "replace", cidr, "dev", name]);
+  await ip(["addr", "replace", cidr, "dev", name, ...(cidr.includes(":") ? ["nodad"] : [])]);
 }
 
 /** Removes an address; an address or interface already gone is not an error. */

@@ -1,0 +1,2 @@
+export { runDemo } from "./demo.js";
+export type { GatewayKind } from "./gateways.js";
