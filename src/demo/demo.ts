@@ -68,9 +68,8 @@ function qemuVm(lab: NetnsLab, ns: string, env: NodeJS.ProcessEnv): Vm {
         env,
       );
       // The hooks' own messages matter; QEMU's note that this guest-less netdev has no NIC does not.
-      child.stderr!.on("data", (chunk: Buffer) => {
-        for (const line of chunk.toString().split("\n"))
-          if (line && !/has no peer|terminating on signal/.test(line)) process.stderr.write(`${line}\n`);
+      createInterface({ input: child.stderr! }).on("line", (line) => {
+        if (!/has no peer|terminating on signal/.test(line)) process.stderr.write(`${line}\n`);
       });
     },
     failed: () =>
