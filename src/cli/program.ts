@@ -4,6 +4,7 @@ import { announceCommand, withdrawCommand } from "./commands/announce.js";
 import { daemonCommand } from "./commands/daemon.js";
 import { decodeCommand } from "./commands/decode.js";
 import { demoCommand } from "./commands/demo.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { hookCommand } from "./commands/hook.js";
 import { listenCommand } from "./commands/listen.js";
 import { queryCommand } from "./commands/query.js";
@@ -41,6 +42,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   program.addCommand(statusCommand(io, setExit, socket));
   program.addCommand(hookCommand(io, setExit, socket));
   program.addCommand(decodeCommand(io, setExit));
+  program.addCommand(doctorCommand(io, setExit, socket));
   program.addCommand(demoCommand(io, setExit));
   program.addCommand(runCommand(io, setExit, logLevel));
   program.addCommand(listenCommand(io, setExit));

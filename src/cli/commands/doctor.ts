@@ -1,0 +1,52 @@
+/** `riplet doctor`: walk the path from daemon to gateway and say what is wrong (SPEC §8). */
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { type DaemonConfig, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
+import { runChecks } from "../../doctor/checks.js";
+import { observe } from "../../doctor/probe.js";
+import { type CliIo, EXIT_FAILED, EXIT_OK } from "../io.js";
+
+export function doctorCommand(io: CliIo, setExit: (code: number) => void, socket: () => string): Command {
+  return new Command("doctor")
+    .summary("check the path from a VM's tap to the gateway, step by step")
+    .description(
+      "Checks, in order: the daemon answers; each uplink is up with an address; the tap (if given) exists, is up and addressed; forwarding is on; rp_filter and the firewall let RIP and the VM's traffic through; a RIP neighbour was heard on each uplink; the gateway's answer to a Request includes our prefixes. Each line: ok, warn or fail, and the fix.",
+    )
+    .argument("[ifname]", "a VM tap to check too")
+    .option(
+      "-c, --config <file>",
+      "daemon config (uplinks and keys)",
+      process.env.RIPLET_CONFIG ?? DEFAULT_CONFIG_PATH,
+    )
+    .option(
+      "--gateway <address>",
+      "gateway to ask (default: a neighbour heard, else the default route's gateway)",
+    )
+    .option("--json", "one JSON object per check")
+    .action(
+      async (ifname: string | undefined, options: { config: string; gateway?: string; json?: boolean }) => {
+        let config: DaemonConfig | undefined;
+        try {
+          config = parseConfigText(readFileSync(options.config, "utf8"), options.config, (path) =>
+            readFileSync(path, "utf8").trim(),
+          );
+        } catch (error) {
+          io.err(
+            `riplet doctor: ${(error as Error).message.replace(/^Error: /, "")} (uplink checks skipped)`,
+          );
+        }
+        const observations = await observe({
+          socket: socket(),
+          config,
+          tap: ifname,
+          gateway: options.gateway,
+        });
+        const results = runChecks(observations);
+        for (const r of results) {
+          if (options.json) io.out(JSON.stringify(r));
+          else io.out(`${r.status.padEnd(4)} ${r.message}${r.fix ? `\n     fix: ${r.fix}` : ""}`);
+        }
+        setExit(results.some((r) => r.status === "fail") ? EXIT_FAILED : EXIT_OK);
+      },
+    );
+}

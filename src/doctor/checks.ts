@@ -1,0 +1,219 @@
+/**
+ * `riplet doctor` (SPEC §8): the troubleshooting path a person walks by hand, one check at a time,
+ * each saying ok / warn / fail and what to do. The checks are pure functions of what was observed
+ * (probe.ts gathers it), so each one is testable on its own.
+ */
+export type Verdict = "ok" | "warn" | "fail";
+
+export interface CheckResult {
+  check: string;
+  status: Verdict;
+  message: string;
+  fix?: string;
+}
+
+export interface LinkObservation {
+  name: string;
+  exists: boolean;
+  up: boolean;
+  addresses: string[];
+}
+
+export interface NeighborObservation {
+  address: string;
+  interface: string;
+  lastHeard: number | null;
+}
+
+export interface Observations {
+  socket: string;
+  daemon:
+    | { reachable: true; routes: string[]; neighbors: NeighborObservation[] }
+    | { reachable: false; error: string };
+  uplinks: LinkObservation[];
+  tap?: LinkObservation;
+  forwarding: { ipv4: string; ipv6: string };
+  /** rp_filter by interface ("all", uplinks, tap). */
+  rpFilter: Record<string, string>;
+  /** Firewall rules that would drop RIP, as found in nft / iptables output; undefined when no tool ran. */
+  firewall?: { tool: string; drops: string[] };
+  /** The gateway's answer to a specific Request for our prefixes: prefix → metric; undefined: no answer. */
+  gateway?: { address: string; metrics?: Record<string, number>; note?: string };
+}
+
+/** A neighbour heard within this many seconds counts as alive (RFC 2453 route timeout: 180 s). */
+const RECENT_SECONDS = 180;
+
+const ok = (check: string, message: string): CheckResult => ({ check, status: "ok", message });
+const warn = (check: string, message: string, fix: string): CheckResult => ({
+  check,
+  status: "warn",
+  message,
+  fix,
+});
+const fail = (check: string, message: string, fix: string): CheckResult => ({
+  check,
+  status: "fail",
+  message,
+  fix,
+});
+
+export function checkDaemon(o: Observations): CheckResult {
+  if (o.daemon.reachable)
+    return ok("daemon", `daemon answers on ${o.socket} (${o.daemon.routes.length} routes announced)`);
+  return fail(
+    "daemon",
+    `no daemon on ${o.socket}: ${o.daemon.error}`,
+    "start it: riplet daemon -c /etc/riplet/riplet.yaml (a hook starts it too)",
+  );
+}
+
+export function checkUplinks(o: Observations): CheckResult[] {
+  if (o.uplinks.length === 0)
+    return [
+      fail(
+        "uplink",
+        "no uplink interfaces configured",
+        "list them in the config: interfaces: [{ name: eth0 }]",
+      ),
+    ];
+  return o.uplinks.map((l) => {
+    if (!l.exists)
+      return fail("uplink", `${l.name} does not exist`, `fix interfaces: in the config, or create ${l.name}`);
+    if (!l.up) return fail("uplink", `${l.name} is down`, `ip link set ${l.name} up`);
+    if (l.addresses.length === 0)
+      return fail("uplink", `${l.name} has no address`, `give ${l.name} an address on the gateway's subnet`);
+    return ok("uplink", `${l.name} is up with ${l.addresses.join(", ")}`);
+  });
+}
+
+export function checkTap(o: Observations): CheckResult[] {
+  const tap = o.tap;
+  if (!tap) return [];
+  if (!tap.exists)
+    return [
+      fail("tap", `${tap.name} does not exist`, "is the VM running? QEMU creates its tap when it starts"),
+    ];
+  if (!tap.up)
+    return [
+      fail("tap", `${tap.name} is down`, `ip link set ${tap.name} up (riplet hook up ${tap.name} does it)`),
+    ];
+  if (tap.addresses.length === 0) {
+    return [
+      fail(
+        "tap",
+        `${tap.name} has no address`,
+        `RIPLET_ADDRESSES=198.51.100.1/24 riplet hook up ${tap.name}, or taps.${tap.name}.addresses in the config`,
+      ),
+    ];
+  }
+  return [ok("tap", `${tap.name} is up with ${tap.addresses.join(", ")}`)];
+}
+
+export function checkForwarding(o: Observations): CheckResult[] {
+  const out: CheckResult[] = [];
+  for (const [family, value, key] of [
+    ["IPv4", o.forwarding.ipv4, "net.ipv4.ip_forward"],
+    ["IPv6", o.forwarding.ipv6, "net.ipv6.conf.all.forwarding"],
+  ] as const) {
+    out.push(
+      value === "1"
+        ? ok("forwarding", `${family} forwarding is on`)
+        : fail("forwarding", `${family} forwarding is off`, `sysctl -w ${key}=1`),
+    );
+  }
+  return out;
+}
+
+/** rp_filter 1 (strict) drops packets whose source would not be routed back out the same interface. */
+export function checkRpFilter(o: Observations): CheckResult {
+  const strict = Object.entries(o.rpFilter)
+    .filter(([, v]) => v === "1")
+    .map(([k]) => k);
+  if (strict.length === 0) return ok("rp_filter", "reverse-path filtering will not drop the VM's traffic");
+  return warn(
+    "rp_filter",
+    `strict reverse-path filtering on ${strict.join(", ")}: replies are dropped if routing is asymmetric`,
+    `sysctl -w net.ipv4.conf.${strict[0]}.rp_filter=2 (loose)`,
+  );
+}
+
+export function checkFirewall(o: Observations): CheckResult {
+  if (!o.firewall) return ok("firewall", "no nft or iptables found: nothing filters UDP 520/521");
+  if (o.firewall.drops.length === 0) return ok("firewall", `${o.firewall.tool}: no rule drops UDP 520/521`);
+  return fail(
+    "firewall",
+    `${o.firewall.tool} may drop RIP: ${o.firewall.drops[0]}`,
+    "accept udp dport {520, 521} on the uplinks (and on INPUT/OUTPUT when the policy is drop)",
+  );
+}
+
+export function checkNeighbors(o: Observations): CheckResult[] {
+  if (!o.daemon.reachable) return [];
+  const heard = o.daemon.neighbors;
+  return o.uplinks.map((l) => {
+    const recent = heard.filter(
+      (n) => n.interface === l.name && n.lastHeard !== null && n.lastHeard <= RECENT_SECONDS,
+    );
+    if (recent.length > 0)
+      return ok(
+        "neighbor",
+        `${l.name}: heard ${recent.map((n) => `${n.address} (${n.lastHeard}s ago)`).join(", ")}`,
+      );
+    const bad = heard.filter((n) => n.interface === l.name);
+    if (bad.length > 0) {
+      return fail(
+        "neighbor",
+        `${l.name}: packets from ${bad[0]!.address} were all dropped`,
+        "riplet status shows why (auth, port, source); fix keys or versions",
+      );
+    }
+    return warn(
+      "neighbor",
+      `${l.name}: no RIP neighbour heard in ${RECENT_SECONDS} s`,
+      "enable RIP on the gateway for this link; a gateway with nothing to advertise here stays silent, so see the next check",
+    );
+  });
+}
+
+export function checkGatewayHasRoutes(o: Observations): CheckResult[] {
+  if (!o.daemon.reachable || o.daemon.routes.length === 0) return [];
+  const gw = o.gateway;
+  if (!gw)
+    return [warn("gateway", "no gateway address to ask", "give one: riplet doctor --gateway 192.0.2.1")];
+  if (!gw.metrics) {
+    return [
+      warn(
+        "gateway",
+        `${gw.address} did not answer a Request for our prefixes${gw.note ? ` (${gw.note})` : ""}`,
+        "check the gateway's RIP config; BIRD answers only whole-table Requests, so check it with: birdc show route protocol rip",
+      ),
+    ];
+  }
+  const v6 = gw.address.includes(":");
+  return o.daemon.routes
+    .filter((prefix) => prefix.includes(":") === v6)
+    .map((prefix) => {
+      const metric = gw.metrics![prefix];
+      if (metric !== undefined && metric < 16)
+        return ok("gateway", `${gw.address} has ${prefix} (metric ${metric})`);
+      return fail(
+        "gateway",
+        `${gw.address} does not have ${prefix}`,
+        "check auth keys and versions on both sides: riplet status shows drops, the gateway's log shows why it refused",
+      );
+    });
+}
+
+export function runChecks(o: Observations): CheckResult[] {
+  return [
+    checkDaemon(o),
+    ...checkUplinks(o),
+    ...checkTap(o),
+    ...checkForwarding(o),
+    checkRpFilter(o),
+    checkFirewall(o),
+    ...checkNeighbors(o),
+    ...checkGatewayHasRoutes(o),
+  ];
+}

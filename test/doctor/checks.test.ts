@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { type Observations, runChecks } from "../../src/doctor/checks.js";
+import { firewallDrops } from "../../src/doctor/probe.js";
+
+const healthy: Observations = {
+  socket: "/run/riplet/riplet.sock",
+  daemon: {
+    reachable: true,
+    routes: ["198.51.100.0/24", "2001:db8:42::/64"],
+    neighbors: [{ address: "192.0.2.1", interface: "eth0", lastHeard: 12 }],
+  },
+  uplinks: [{ name: "eth0", exists: true, up: true, addresses: ["192.0.2.2/24"] }],
+  tap: { name: "tap0", exists: true, up: true, addresses: ["198.51.100.1/24"] },
+  forwarding: { ipv4: "1", ipv6: "1" },
+  rpFilter: { all: "0", eth0: "2", tap0: "0" },
+  firewall: { tool: "nft", drops: [] },
+  gateway: { address: "192.0.2.1", metrics: { "198.51.100.0/24": 2 } },
+};
+
+const statuses = (o: Observations) => runChecks(o).map((r) => `${r.status} ${r.check}`);
+
+describe("doctor checks", () => {
+  it("all ok on a healthy host", () => {
+    expect(runChecks(healthy).every((r) => r.status === "ok")).toBe(true);
+    expect(statuses(healthy)).toEqual([
+      "ok daemon",
+      "ok uplink",
+      "ok tap",
+      "ok forwarding",
+      "ok forwarding",
+      "ok rp_filter",
+      "ok firewall",
+      "ok neighbor",
+      "ok gateway",
+    ]);
+  });
+
+  it.each<[string, Partial<Observations>, string]>([
+    ["daemon down", { daemon: { reachable: false, error: "is it running?" } }, "fail daemon"],
+    ["uplink down", { uplinks: [{ name: "eth0", exists: true, up: false, addresses: [] }] }, "fail uplink"],
+    ["tap gone", { tap: { name: "tap0", exists: false, up: false, addresses: [] } }, "fail tap"],
+    ["tap without address", { tap: { name: "tap0", exists: true, up: true, addresses: [] } }, "fail tap"],
+    ["forwarding off", { forwarding: { ipv4: "0", ipv6: "1" } }, "fail forwarding"],
+    ["strict rp_filter", { rpFilter: { all: "1" } }, "warn rp_filter"],
+    ["firewall drop", { firewall: { tool: "nft", drops: ["udp dport 520 drop"] } }, "fail firewall"],
+    [
+      "gateway lacks the prefix",
+      { gateway: { address: "192.0.2.1", metrics: { "198.51.100.0/24": 16 } } },
+      "fail gateway",
+    ],
+    ["gateway silent", { gateway: { address: "192.0.2.1" } }, "warn gateway"],
+    [
+      "no neighbour heard",
+      { daemon: { reachable: true, routes: ["198.51.100.0/24"], neighbors: [] } },
+      "warn neighbor",
+    ],
+  ])("%s", (_name, change, expected) => {
+    const results = runChecks({ ...healthy, ...change });
+    expect(statuses({ ...healthy, ...change })).toContain(expected);
+    for (const r of results.filter((x) => x.status !== "ok")) expect(r.fix).toBeTruthy();
+  });
+});
+
+describe("firewall rules that drop RIP", () => {
+  it("finds nft drops and drop policies without an accept", () => {
+    expect(
+      firewallDrops(
+        "table inet f {\n chain input {\n  type filter hook input priority 0; policy drop;\n }\n}",
+      ),
+    ).toHaveLength(1);
+    expect(
+      firewallDrops(
+        "chain input {\n type filter hook input priority 0; policy drop;\n udp dport { 520, 521 } accept\n}",
+      ),
+    ).toEqual([]);
+    expect(firewallDrops("-A INPUT -p udp -m udp --dport 520 -j DROP")).toEqual([
+      "-A INPUT -p udp -m udp --dport 520 -j DROP",
+    ]);
+    expect(firewallDrops(":INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT")).toEqual([]);
+  });
+});
