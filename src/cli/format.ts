@@ -1,5 +1,6 @@
 /** Readable (non-JSON) rendering of dissected datagrams, for decode and listen. */
 import type { AuthView, DatagramView, EntryView } from "./dissect.js";
+import type { CliIo } from "./io.js";
 
 function protocolName(view: DatagramView): string {
   return view.family === "ipv6" ? `RIPng v${view.version}` : `RIPv${view.version}`;
@@ -33,4 +34,10 @@ export function formatDatagram(view: DatagramView): string[] {
   if (view.wholeTable) line.push("whole table");
   else line.push(`${view.entries?.length ?? 0} entries`);
   return [line.join("  "), ...(view.entries ?? []).map(entryText)];
+}
+
+/** One datagram as a JSON line (`--json`) or as readable lines. */
+export function printDatagram(io: Pick<CliIo, "out">, view: DatagramView, json: boolean | undefined): void {
+  if (json) io.out(JSON.stringify(view));
+  else for (const line of formatDatagram(view)) io.out(line);
 }

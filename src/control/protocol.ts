@@ -3,6 +3,7 @@
  * Requests are validated here, where they enter; the daemon only ever sees well-formed ones.
  */
 import { z } from "zod";
+import type { PrefixErrorCode } from "../speaker/prefix.js";
 
 /** A line longer than this is refused and the connection closed: a client cannot exhaust memory. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -45,14 +46,7 @@ export type ErrorCode =
   | "BAD_REQUEST"
   | "UNKNOWN_OP"
   | "LINE_TOO_LONG"
-  | "PREFIX_NOT_ALLOWED"
-  | "INVALID_PREFIX"
-  | "HOST_BITS"
-  | "MULTICAST"
-  | "LOOPBACK"
-  | "LINK_LOCAL"
-  | "RESERVED"
-  | "DEFAULT_ROUTE"
+  | PrefixErrorCode
   | "CONFIG_ERROR"
   | "INTERNAL";
 

@@ -4,7 +4,7 @@ import { RIPNG_PORT } from "../../wire/constants.js";
 import { WireError } from "../../wire/errors.js";
 import { readCapture } from "../../wire/pcap.js";
 import { type DatagramView, dissect, type Family } from "../dissect.js";
-import { formatDatagram } from "../format.js";
+import { printDatagram } from "../format.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from "../io.js";
 import { collect, parseHex, parseKey } from "../options.js";
 
@@ -66,8 +66,7 @@ export async function runDecode(options: DecodeOptions, io: CliIo): Promise<numb
     return EXIT_FAILED;
   }
   for (const view of views) {
-    if (options.json) io.out(JSON.stringify(view));
-    else for (const line of formatDatagram(view)) io.out(line);
+    printDatagram(io, view, options.json);
   }
   return EXIT_OK;
 }

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { readLinks } from "../../transport/interfaces.js";
 import { listen } from "../../transport/passive.js";
 import { dissect } from "../dissect.js";
-import { formatDatagram } from "../format.js";
+import { printDatagram } from "../format.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK } from "../io.js";
 import { collect, parseInteger, parseKey } from "../options.js";
 
@@ -55,8 +55,7 @@ export async function runListen(options: ListenOptions, io: CliIo): Promise<numb
         source: heard.source,
         sourcePort: heard.sourcePort,
       });
-      if (options.json) io.out(JSON.stringify(view));
-      else for (const line of formatDatagram(view)) io.out(line);
+      printDatagram(io, view, options.json);
       if (frame >= count) stop?.();
     });
   } catch (error) {

@@ -8,7 +8,7 @@ import { query, sourceAddressFor } from "../../transport/passive.js";
 import { INFINITY_METRIC, RIPNG_VERSION } from "../../wire/constants.js";
 import * as ripng from "../../wire/ripng.js";
 import { dissect } from "../dissect.js";
-import { formatDatagram } from "../format.js";
+import { printDatagram } from "../format.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from "../io.js";
 import { AUTH_MODES, collect, parseAuth, parseInteger, parseKey } from "../options.js";
 
@@ -96,8 +96,7 @@ export async function runQuery(address: string, options: QueryOptions, io: CliIo
       source: h.source,
       sourcePort: h.sourcePort,
     });
-    if (options.json) io.out(JSON.stringify(view));
-    else for (const line of formatDatagram(view)) io.out(line);
+    printDatagram(io, view, options.json);
   });
   return EXIT_OK;
 }
