@@ -9,6 +9,7 @@ import { startControlServer, stopControlServer } from "../control/server.js";
 import { admitPrefix, type Policy } from "../speaker/policy.js";
 import { PrefixError } from "../speaker/prefix.js";
 import type { RouteSpec } from "../speaker/table.js";
+import { interfaceNames } from "../transport/interfaces.js";
 import type { DaemonConfig } from "./config.js";
 import { monotonicMs, SpeakerHost } from "./host.js";
 import type { Logger } from "./log.js";
@@ -54,7 +55,7 @@ export class Daemon {
       triggered: this.config.triggered,
       initialSequence: state.sequence,
       log,
-      onInterfacesGone: (names) => this.interfacesGone(names),
+      onInterfacesPolled: (names) => this.withdrawOrphans(names),
       afterSend: () => this.saveSequence(),
     });
     // The control socket first: a second daemon must stop here, before it sends anything.
@@ -104,14 +105,22 @@ export class Daemon {
     this.deps.log.info({ routes: this.dynamic.size }, "restored saved routes");
   }
 
-  private interfacesGone(names: string[]): void {
+  /**
+   * An owned route lives as long as its interface: QEMU killed with SIGKILL never runs its downscript,
+   * but its tap disappears. Checked on every link poll (250 ms), which also catches owners that vanished
+   * while the daemon was down or between two polls.
+   */
+  private withdrawOrphans(existing: ReadonlySet<string>): void {
     const now = monotonicMs();
-    for (const name of names) {
-      const gone = this.host.speaker.withdrawOwner(name, now);
-      if (gone.length === 0) continue;
+    const orphans = this.host.speaker.table
+      .active()
+      .filter((r) => r.owner !== undefined && !existing.has(r.owner));
+    if (orphans.length === 0) return;
+    for (const owner of new Set(orphans.map((r) => r.owner!))) {
+      const gone = this.host.speaker.withdrawOwner(owner, now);
       for (const route of gone) this.dynamic.delete(route.prefix.text);
       this.deps.log.info(
-        { owner: name, prefixes: gone.map((r) => r.prefix.text) },
+        { owner, prefixes: gone.map((r) => r.prefix.text) },
         "owner interface gone, withdrawn",
       );
     }
@@ -119,7 +128,6 @@ export class Daemon {
     this.host.wake();
   }
 
-  /** Owned routes whose interface no longer exists are withdrawn on the next link poll too. */
   private persist(): void {
     try {
       writeStateAtomically(this.config.state, {
@@ -175,6 +183,14 @@ export class Daemon {
     } catch (error) {
       if (error instanceof PrefixError) return errorReply(id, error.code as ErrorCode, error.message);
       throw error;
+    }
+    const missing = specs.find((s) => s.owner !== undefined && !interfaceNames().has(s.owner));
+    if (missing) {
+      return errorReply(
+        id,
+        "BAD_REQUEST",
+        `owner ${missing.owner} does not exist; an owned route is withdrawn when its interface goes, so it must exist first`,
+      );
     }
     const now = monotonicMs();
     const changed = specs.filter((spec) => this.host.speaker.announce(spec, now));

@@ -15,8 +15,8 @@ const DROP_LOG_WINDOW_MS = 60_000;
 export interface HostOptions extends Omit<SpeakerOptions, "random" | "unixSeconds" | "events"> {
   log: Logger;
   families: { ipv4: boolean; ipv6: boolean };
-  /** Called with the names of interfaces that vanished (owned routes go with them). */
-  onInterfacesGone?(names: string[]): void;
+  /** Called on every poll with the interfaces that exist now (owned routes whose owner is missing go). */
+  onInterfacesPolled?(names: ReadonlySet<string>): void;
   /** Called after datagrams went out (the daemon persists the crypto sequence number). */
   afterSend?(): void;
 }
@@ -29,7 +29,6 @@ export class SpeakerHost {
   private readonly transport: RipTransport;
   private wakeTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
-  private knownNames = interfaceNames();
   private readonly dropLog = new RateLimiter(DROP_LOG_WINDOW_MS);
   private stopped = false;
 
@@ -84,7 +83,7 @@ export class SpeakerHost {
 
   private refreshing = false;
 
-  /** Re-reads interfaces; tells the speaker and transport; reports interfaces that vanished. */
+  /** Re-reads interfaces; tells the speaker and transport, and the owner of the host which exist. */
   async refreshLinks(): Promise<void> {
     if (this.refreshing) return; // the 250 ms poll must not overlap a slow refresh
     this.refreshing = true;
@@ -96,10 +95,7 @@ export class SpeakerHost {
   }
 
   private async refreshLinksNow(): Promise<void> {
-    const names = interfaceNames();
-    const gone = [...this.knownNames].filter((n) => !names.has(n));
-    this.knownNames = names;
-    if (gone.length > 0) this.options.onInterfacesGone?.(gone);
+    this.options.onInterfacesPolled?.(interfaceNames());
     const links = readLinks(this.options.interfaces.map((i) => i.name));
     await this.transport.setLinks(links);
     const before = new Set(this.speaker.linkStates().map((l) => l.name));

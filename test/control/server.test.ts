@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { callDaemon, DaemonUnreachable } from "../../src/control/client.js";
-import { MAX_LINE_BYTES, parseRequest, type Request } from "../../src/control/protocol.js";
+import { MAX_LINE_BYTES, parseRequest, type Reply, type Request } from "../../src/control/protocol.js";
 import { ControlSocketInUse, startControlServer, stopControlServer } from "../../src/control/server.js";
 
 const servers: { close(): Promise<void> }[] = [];
@@ -12,7 +12,9 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-async function start(handle = async (r: Request) => ({ id: r.id, ok: true as const, op: r.op })) {
+async function start(
+  handle: (r: Request) => Promise<Reply> = async (r) => ({ id: r.id, ok: true, op: r.op }),
+) {
   const path = join(mkdtempSync(join(tmpdir(), "riplet-ctl-")), "sub", "riplet.sock");
   const server = await startControlServer({ path, mode: 0o600, handle, onError: () => {} });
   servers.push({ close: () => stopControlServer(server, path) });

@@ -9,6 +9,8 @@ export async function cli(...args: string[]): Promise<{ code: number; out: strin
     out: (l) => out.push(l),
     err: (l) => err.push(l),
     readFile: (p) => readFile(p),
+    onSignal: () => () => {},
+    logStream: process.stdout,
   });
   return { code, out, err };
 }

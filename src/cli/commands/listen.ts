@@ -1,5 +1,6 @@
 /** `riplet listen`: passive; print every RIP/RIPng packet heard on an interface, decoded (SPEC §2). */
 import { Command } from "commander";
+import { withoutZone } from "../../speaker/inbound.js";
 import { readLinks } from "../../transport/interfaces.js";
 import { listen } from "../../transport/passive.js";
 import { dissect } from "../dissect.js";
@@ -52,7 +53,7 @@ export async function runListen(options: ListenOptions, io: CliIo): Promise<numb
       frame++;
       const view = dissect(heard.bytes, heard.family, keys, {
         frame,
-        source: heard.source,
+        source: withoutZone(heard.source), // SPEC §3: plain addresses; -i names the link
         sourcePort: heard.sourcePort,
       });
       printDatagram(io, view, options.json);

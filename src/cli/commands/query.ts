@@ -1,6 +1,7 @@
 /** `riplet query`: send a whole-table Request and print the answer, like rtquery (SPEC §2). */
 import { isIPv4, isIPv6 } from "node:net";
 import { Command, Option } from "commander";
+import { withoutZone } from "../../speaker/inbound.js";
 import type { Family } from "../../speaker/types.js";
 import { encodeRipv2 } from "../../speaker/updates.js";
 import { readLinks } from "../../transport/interfaces.js";
@@ -93,7 +94,7 @@ export async function runQuery(address: string, options: QueryOptions, io: CliIo
   heard.forEach((h, i) => {
     const view = dissect(h.bytes, h.family, keys, {
       frame: i + 1,
-      source: h.source,
+      source: withoutZone(h.source),
       sourcePort: h.sourcePort,
     });
     printDatagram(io, view, options.json);

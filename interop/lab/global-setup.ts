@@ -1,0 +1,35 @@
+/** Builds riplet when dist/ is missing or older than src/, so the suite never tests stale code. */
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sweepStaleLabs } from "./registry.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+export default function setup(): void {
+  const main = join(ROOT, "dist/src/cli/main.js");
+  if (!existsSync(main) || statSync(main).mtimeMs < newestMtime(join(ROOT, "src"))) {
+    console.log("interop: building riplet (tsc -p tsconfig.json)");
+    try {
+      execFileSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(ROOT, "tsconfig.json")], {
+        stdio: "inherit",
+      });
+    } catch {
+      console.warn("interop: tsc reported errors (output above); testing what it emitted");
+    }
+  }
+  if (process.getuid?.() === 0) {
+    const swept = sweepStaleLabs();
+    if (swept.length > 0) console.log(`interop: removed labs left by killed runs: ${swept.join(", ")}`);
+  }
+}

@@ -1,0 +1,11 @@
+/** The interop lab: namespaces, FRR and BIRD gateways, riplet children, and what they see. */
+export * from "./bird.js";
+export * from "./frr.js";
+export * from "./gateway.js";
+export * from "./kernel.js";
+export * from "./lab.js";
+export * from "./preflight.js";
+export * from "./proc.js";
+export * from "./riplet.js";
+export * from "./topology.js";
+export * from "./wait.js";
