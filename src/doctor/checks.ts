@@ -22,6 +22,7 @@ export interface LinkObservation {
 export interface NeighborObservation {
   address: string;
   interface: string;
+  family: "ipv4" | "ipv6";
   lastHeard: number | null;
 }
 
@@ -38,7 +39,7 @@ export interface Observations {
   /** Firewall rules that would drop RIP, as found in nft / iptables output; undefined when no tool ran. */
   firewall?: { tool: string; drops: string[] };
   /** The gateway's answer to a specific Request for our prefixes: prefix → metric; undefined: no answer. */
-  gateway?: { address: string; metrics?: Record<string, number>; note?: string };
+  gateway?: { address: string; metrics?: Record<string, number>; error?: string };
 }
 
 /** A neighbour heard within this many seconds counts as alive (RFC 2453 route timeout: 180 s). */
@@ -110,12 +111,23 @@ export function checkTap(o: Observations): CheckResult[] {
   return [ok("tap", `${tap.name} is up with ${tap.addresses.join(", ")}`)];
 }
 
+/** Families the daemon announces (both when it cannot be asked): only those need forwarding. */
+function familiesInUse(o: Observations): { ipv4: boolean; ipv6: boolean } {
+  if (!o.daemon.reachable) return { ipv4: true, ipv6: true };
+  return {
+    ipv4: o.daemon.routes.some((p) => !p.includes(":")),
+    ipv6: o.daemon.routes.some((p) => p.includes(":")),
+  };
+}
+
 export function checkForwarding(o: Observations): CheckResult[] {
   const out: CheckResult[] = [];
-  for (const [family, value, key] of [
-    ["IPv4", o.forwarding.ipv4, "net.ipv4.ip_forward"],
-    ["IPv6", o.forwarding.ipv6, "net.ipv6.conf.all.forwarding"],
+  const used = familiesInUse(o);
+  for (const [family, value, key, needed] of [
+    ["IPv4", o.forwarding.ipv4, "net.ipv4.ip_forward", used.ipv4],
+    ["IPv6", o.forwarding.ipv6, "net.ipv6.conf.all.forwarding", used.ipv6],
   ] as const) {
+    if (!needed && value !== "1") continue; // nothing of this family is announced
     out.push(
       value === "1"
         ? ok("forwarding", `${family} forwarding is on`)
@@ -151,29 +163,32 @@ export function checkFirewall(o: Observations): CheckResult {
 export function checkNeighbors(o: Observations): CheckResult[] {
   if (!o.daemon.reachable) return [];
   const heard = o.daemon.neighbors;
-  return o.uplinks.map((l) => {
-    const recent = heard.filter(
-      (n) => n.interface === l.name && n.lastHeard !== null && n.lastHeard <= RECENT_SECONDS,
-    );
-    if (recent.length > 0)
-      return ok(
+  const used = familiesInUse(o);
+  const families = (["ipv4", "ipv6"] as const).filter((f) => used[f]);
+  return o.uplinks.flatMap((l) =>
+    families.map((family) => {
+      const where = `${l.name} (${family === "ipv4" ? "RIPv2" : "RIPng"})`;
+      const mine = heard.filter((n) => n.interface === l.name && n.family === family);
+      const recent = mine.filter((n) => n.lastHeard !== null && n.lastHeard <= RECENT_SECONDS);
+      if (recent.length > 0)
+        return ok(
+          "neighbor",
+          `${where}: heard ${recent.map((n) => `${n.address} (${n.lastHeard}s ago)`).join(", ")}`,
+        );
+      if (mine.length > 0) {
+        return fail(
+          "neighbor",
+          `${where}: packets from ${mine[0]!.address} were all dropped`,
+          "riplet status shows why (auth, port, source); fix keys or versions",
+        );
+      }
+      return warn(
         "neighbor",
-        `${l.name}: heard ${recent.map((n) => `${n.address} (${n.lastHeard}s ago)`).join(", ")}`,
+        `${where}: no neighbour heard in ${RECENT_SECONDS} s`,
+        "enable RIP on the gateway for this link; a gateway with nothing to advertise here stays silent, so see the next check",
       );
-    const bad = heard.filter((n) => n.interface === l.name);
-    if (bad.length > 0) {
-      return fail(
-        "neighbor",
-        `${l.name}: packets from ${bad[0]!.address} were all dropped`,
-        "riplet status shows why (auth, port, source); fix keys or versions",
-      );
-    }
-    return warn(
-      "neighbor",
-      `${l.name}: no RIP neighbour heard in ${RECENT_SECONDS} s`,
-      "enable RIP on the gateway for this link; a gateway with nothing to advertise here stays silent, so see the next check",
-    );
-  });
+    }),
+  );
 }
 
 export function checkGatewayHasRoutes(o: Observations): CheckResult[] {
@@ -181,12 +196,20 @@ export function checkGatewayHasRoutes(o: Observations): CheckResult[] {
   const gw = o.gateway;
   if (!gw)
     return [warn("gateway", "no gateway address to ask", "give one: riplet doctor --gateway 192.0.2.1")];
+  if (gw.error)
+    return [
+      warn(
+        "gateway",
+        `could not ask ${gw.address}: ${gw.error}`,
+        "run riplet doctor as root, on the host itself",
+      ),
+    ];
   if (!gw.metrics) {
     return [
       warn(
         "gateway",
-        `${gw.address} did not answer a Request for our prefixes${gw.note ? ` (${gw.note})` : ""}`,
-        "check the gateway's RIP config; BIRD answers only whole-table Requests, so check it with: birdc show route protocol rip",
+        `${gw.address} did not answer a Request for our prefixes (BIRD, and FRR with MD5, answer none)`,
+        "look on the gateway: FRR `show ip rip`, BIRD `birdc show route protocol rip4`",
       ),
     ];
   }

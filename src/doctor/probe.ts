@@ -1,6 +1,5 @@
 /** Gathers what `riplet doctor` judges: the daemon's view, interfaces, sysctls, firewall, the gateway. */
 import { existsSync, readFileSync } from "node:fs";
-import { networkInterfaces } from "node:os";
 import { callDaemon } from "../control/client.js";
 import type { DaemonConfig } from "../daemon/config.js";
 import { runCommand } from "../host/exec.js";
@@ -29,11 +28,20 @@ function readSysctl(path: string): string {
   }
 }
 
-function observeLink(name: string): LinkObservation {
-  const addresses = (networkInterfaces()[name] ?? [])
-    .filter((a) => !a.address.startsWith("fe80"))
-    .map((a) => a.cidr ?? a.address);
-  return { name, exists: existsSync(`/sys/class/net/${name}`), up: isUp(name), addresses };
+/**
+ * From `ip -j addr`: os.networkInterfaces() leaves out interfaces without carrier, and a VM's tap has
+ * none until the guest's NIC is up, yet its addresses are what we need to see.
+ */
+async function observeLink(name: string): Promise<LinkObservation> {
+  const exists = existsSync(`/sys/class/net/${name}`);
+  const out = exists ? await runCommand("ip", ["-j", "addr", "show", "dev", name]).catch(() => "[]") : "[]";
+  const info = (
+    JSON.parse(out) as { addr_info?: { local: string; prefixlen: number; scope: string }[] }[]
+  )[0];
+  const addresses = (info?.addr_info ?? [])
+    .filter((a) => a.scope !== "link" && a.scope !== "host")
+    .map((a) => `${a.local}/${a.prefixlen}`);
+  return { name, exists, up: isUp(name), addresses };
 }
 
 /** Rules that drop or reject UDP 520/521, and drop policies with no accept for them. */
@@ -94,6 +102,8 @@ async function askGateway(
     (o) => /src (\S+)/.exec(o)?.[1],
   );
   if (!source) return undefined;
+  // From a random port: the daemon holds the RIP port on this address and would take the answer.
+  // RFC 2453 §3.9.1 has routers answer Requests from any port (FRR does; BIRD answers no specific ones).
   const { heard } = await query({
     family: v6 ? "ipv6" : "ipv4",
     target: address,
@@ -101,6 +111,7 @@ async function askGateway(
     request,
     timeoutMs: 2000,
     quietMs: 200,
+    from: "ephemeral",
   });
   if (heard.length === 0) return undefined;
   const metrics: Record<string, number> = {};
@@ -153,8 +164,8 @@ export async function observe(options: ProbeOptions): Promise<Observations> {
   const observations: Observations = {
     socket: options.socket,
     daemon,
-    uplinks: uplinkNames.map(observeLink),
-    ...(options.tap ? { tap: observeLink(options.tap) } : {}),
+    uplinks: await Promise.all(uplinkNames.map(observeLink)),
+    ...(options.tap ? { tap: await observeLink(options.tap) } : {}),
     forwarding: {
       ipv4: readSysctl("/proc/sys/net/ipv4/ip_forward"),
       ipv6: readSysctl("/proc/sys/net/ipv6/conf/all/forwarding"),
@@ -167,8 +178,12 @@ export async function observe(options: ProbeOptions): Promise<Observations> {
     const address = options.gateway ?? heardV4 ?? (await defaultGateway());
     if (address) {
       const auth = options.config?.interfaces.find((i) => i.ipv4)?.ipv4?.auth ?? { mode: "none" };
-      const metrics = await askGateway(address, daemon.routes, auth).catch(() => undefined);
-      observations.gateway = { address, ...(metrics ? { metrics } : {}) };
+      let error: string | undefined;
+      const metrics = await askGateway(address, daemon.routes, auth).catch((e: Error) => {
+        error = e.message;
+        return undefined;
+      });
+      observations.gateway = { address, ...(metrics ? { metrics } : {}), ...(error ? { error } : {}) };
     }
   }
   return observations;

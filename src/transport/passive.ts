@@ -81,6 +81,12 @@ export interface QueryOptions {
   timeoutMs: number;
   /** After an answer, stop once nothing more came for this long (a table spans several packets). */
   quietMs: number;
+  /**
+   * "rip": send from UDP 520/521 (BIRD ignores anything else), falling back to a random port without
+   * root. "ephemeral": a random port, so the answer cannot go to a daemon bound to the RIP port on the
+   * same address (Linux hands a unicast datagram to one of the sockets sharing a port, not to all).
+   */
+  from?: "rip" | "ephemeral";
 }
 
 /**
@@ -89,6 +95,7 @@ export interface QueryOptions {
  */
 export async function query(options: QueryOptions): Promise<{ heard: Heard[]; sourcePort: number }> {
   const port = options.family === "ipv4" ? RIP_PORT : RIPNG_PORT;
+  if (options.from === "ephemeral") return queryFrom(createSocket(options.family), 0, options);
   const socket = createSocket(options.family);
   try {
     await bind(socket, port, options.source);

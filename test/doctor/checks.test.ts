@@ -7,7 +7,10 @@ const healthy: Observations = {
   daemon: {
     reachable: true,
     routes: ["198.51.100.0/24", "2001:db8:42::/64"],
-    neighbors: [{ address: "192.0.2.1", interface: "eth0", lastHeard: 12 }],
+    neighbors: [
+      { address: "192.0.2.1", interface: "eth0", family: "ipv4", lastHeard: 12 },
+      { address: "fe80::1", interface: "eth0", family: "ipv6", lastHeard: 3 },
+    ],
   },
   uplinks: [{ name: "eth0", exists: true, up: true, addresses: ["192.0.2.2/24"] }],
   tap: { name: "tap0", exists: true, up: true, addresses: ["198.51.100.1/24"] },
@@ -31,6 +34,7 @@ describe("doctor checks", () => {
       "ok rp_filter",
       "ok firewall",
       "ok neighbor",
+      "ok neighbor",
       "ok gateway",
     ]);
   });
@@ -41,6 +45,11 @@ describe("doctor checks", () => {
     ["tap gone", { tap: { name: "tap0", exists: false, up: false, addresses: [] } }, "fail tap"],
     ["tap without address", { tap: { name: "tap0", exists: true, up: true, addresses: [] } }, "fail tap"],
     ["forwarding off", { forwarding: { ipv4: "0", ipv6: "1" } }, "fail forwarding"],
+    [
+      "IPv6 forwarding off while announcing IPv6",
+      { forwarding: { ipv4: "1", ipv6: "0" } },
+      "fail forwarding",
+    ],
     ["strict rp_filter", { rpFilter: { all: "1" } }, "warn rp_filter"],
     ["firewall drop", { firewall: { tool: "nft", drops: ["udp dport 520 drop"] } }, "fail firewall"],
     [
@@ -49,6 +58,20 @@ describe("doctor checks", () => {
       "fail gateway",
     ],
     ["gateway silent", { gateway: { address: "192.0.2.1" } }, "warn gateway"],
+    [
+      "RIPv2 packets all dropped, RIPng fine",
+      {
+        daemon: {
+          reachable: true,
+          routes: ["198.51.100.0/24", "2001:db8:42::/64"],
+          neighbors: [
+            { address: "192.0.2.1", interface: "eth0", family: "ipv4", lastHeard: null },
+            { address: "fe80::1", interface: "eth0", family: "ipv6", lastHeard: 3 },
+          ],
+        },
+      },
+      "fail neighbor",
+    ],
     [
       "no neighbour heard",
       { daemon: { reachable: true, routes: ["198.51.100.0/24"], neighbors: [] } },
@@ -78,4 +101,17 @@ describe("firewall rules that drop RIP", () => {
     ]);
     expect(firewallDrops(":INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT")).toEqual([]);
   });
+});
+
+it("IPv6 forwarding is not required when nothing IPv6 is announced", () => {
+  const o = {
+    ...healthy,
+    daemon: { ...healthy.daemon, routes: ["198.51.100.0/24"] } as Observations["daemon"],
+    forwarding: { ipv4: "1", ipv6: "0" },
+  };
+  expect(
+    runChecks(o)
+      .filter((r) => r.check === "forwarding")
+      .map((r) => r.status),
+  ).toEqual(["ok"]);
 });
