@@ -6,7 +6,40 @@ import pino, { type Logger } from "pino";
 
 export type { Logger };
 
+const LEVELS: Record<number, string> = {
+  10: "TRACE",
+  20: "DEBUG",
+  30: "INFO",
+  40: "WARN",
+  50: "ERROR",
+  60: "FATAL",
+};
+
+/** One pino JSON line as a person reads it: "12:00:01 INFO announced prefixes=[…] owner=tap0". */
+export function prettyLine(json: string): string {
+  const { level, time, msg, ...rest } = JSON.parse(json) as Record<string, unknown>;
+  const fields = Object.entries(rest).map(
+    ([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`,
+  );
+  const clock = typeof time === "string" ? time.slice(11, 19) : "";
+  return [clock, (LEVELS[level as number] ?? String(level)).padEnd(5), msg, ...fields]
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** pino writes JSON; on a terminal, each line is rewritten with prettyLine() first. */
+function prettyStream(out: NodeJS.WritableStream): pino.DestinationStream {
+  return { write: (line: string) => void out.write(`${prettyLine(line)}\n`) };
+}
+
+/** JSON lines, or readable lines when the destination is a terminal. */
 export function createLogger(level: string, destination: NodeJS.WritableStream = process.stdout): Logger {
+  if ((destination as NodeJS.WriteStream).isTTY) {
+    return pino(
+      { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
+      prettyStream(destination),
+    );
+  }
   return pino(
     { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
     destination as pino.DestinationStream,
