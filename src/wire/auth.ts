@@ -122,10 +122,18 @@ function digestFill(algorithm: CryptoAlgorithm, secret: Uint8Array): Uint8Array 
   return fill;
 }
 
-/** The digest over `packet` whose data field already holds digestFill(). */
-function computeDigest(algorithm: CryptoAlgorithm, secret: Uint8Array, packet: Uint8Array): Uint8Array {
-  if (algorithm === "md5") return createHash("md5").update(packet).digest();
-  return createHmac(HASH_NAME[algorithm], secret).update(packet).digest();
+/**
+ * The digest of the packet as it is up to the data field, followed by digestFill() in place of the
+ * data: the same bytes the RFCs hash, without copying or changing the packet.
+ */
+function computeDigest(
+  algorithm: CryptoAlgorithm,
+  secret: Uint8Array,
+  packet: Uint8Array,
+  digestStart: number,
+): Uint8Array {
+  const hash = algorithm === "md5" ? createHash("md5") : createHmac(HASH_NAME[algorithm], secret);
+  return hash.update(packet.subarray(0, digestStart)).update(digestFill(algorithm, secret)).digest();
 }
 
 /**
@@ -144,8 +152,7 @@ export function sign(packet: Uint8Array, key: Required<AuthKey>): void {
   if (key.algorithm === "md5" && key.secret.length > MD5_KEY_BYTES) {
     throw new WireError("BAD_VALUE", 0, "a keyed-MD5 secret is at most 16 bytes (RFC 2082 §3.2.2)");
   }
-  packet.set(digestFill(key.algorithm, key.secret), layout.digestStart);
-  packet.set(computeDigest(key.algorithm, key.secret, packet), layout.digestStart);
+  packet.set(computeDigest(key.algorithm, key.secret, packet, layout.digestStart), layout.digestStart);
 }
 
 function verifySimple(packet: Uint8Array, keys: readonly AuthKey[]): VerifyResult {
@@ -188,9 +195,7 @@ function verifyCrypto(packet: Uint8Array, keys: readonly AuthKey[]): VerifyResul
       continue;
     }
     if (algorithm === "md5" && key.secret.length > MD5_KEY_BYTES) continue;
-    const copy = Uint8Array.from(packet);
-    copy.set(digestFill(algorithm, key.secret), layout.digestStart);
-    const expected = computeDigest(algorithm, key.secret, copy);
+    const expected = computeDigest(algorithm, key.secret, packet, layout.digestStart);
     if (timingSafeEqual(expected, packet.subarray(layout.digestStart)))
       return { verified: true, key, algorithm };
   }
