@@ -78,27 +78,27 @@ for (const [kind, auth] of [
     });
     afterAll(() => pair?.lab.destroy());
 
+    /** QEMU with no guest, only the tap and the hooks, in the host namespace. */
+    function spawnQemu(tap: string, addresses: string): Child {
+      const netdev = `tap,id=n0,ifname=${tap},script=${HOOK_UP},downscript=${HOOK_DOWN}`;
+      const argv = [
+        ...env,
+        `RIPLET_ADDRESSES=${addresses}`,
+        QEMU,
+        "-machine",
+        "none",
+        "-nodefaults",
+        "-display",
+        "none",
+        "-netdev",
+        netdev,
+      ];
+      return pair.lab.spawn(pair.host.ns, argv, `qemu ${tap}`);
+    }
+
     function startVm(n: number): Vm {
       const s = subnet(n);
-      const tap = `tap${n}`;
-      const netdev = `tap,id=n0,ifname=${tap},script=${HOOK_UP},downscript=${HOOK_DOWN}`;
-      const child = pair.lab.spawn(
-        pair.host.ns,
-        [
-          ...env,
-          `RIPLET_ADDRESSES=${s.addresses}`,
-          QEMU,
-          "-machine",
-          "none",
-          "-nodefaults",
-          "-display",
-          "none",
-          "-netdev",
-          netdev,
-        ],
-        `qemu ${tap}`,
-      );
-      return { tap, v4: s.v4, v6: s.v6, child };
+      return { tap: `tap${n}`, v4: s.v4, v6: s.v6, child: spawnQemu(`tap${n}`, s.addresses) };
     }
 
     const routed = (vm: Vm) => () => kernelHasAll(pair.lab, pair.gw.ns, [vm.v4, vm.v6]);
@@ -215,22 +215,7 @@ for (const [kind, auth] of [
     });
 
     it("an up-script that cannot announce makes QEMU refuse to start", async () => {
-      const child = pair.lab.spawn(
-        pair.host.ns,
-        [
-          ...env,
-          "RIPLET_ADDRESSES=10.0.0.1/8,not-an-address",
-          QEMU,
-          "-machine",
-          "none",
-          "-nodefaults",
-          "-display",
-          "none",
-          "-netdev",
-          `tap,id=n0,ifname=tap60,script=${HOOK_UP},downscript=${HOOK_DOWN}`,
-        ],
-        "qemu bad",
-      );
+      const child = spawnQemu("tap60", "10.0.0.1/8,not-an-address");
       const code = await child.exited;
       expect(code).not.toBe(0);
       expect(child.stderr).toMatch(/riplet hook up tap60: not-an-address is not an interface address/);
