@@ -214,6 +214,29 @@ for (const [kind, auth] of [
       expect(Math.max(...down)).toBeLessThan(2000);
     });
 
+    it("running the up-script twice changes nothing", async () => {
+      const hookEnv = [...env, `RIPLET_ADDRESSES=${subnet(70).addresses}`];
+      await pair.lab.exec(pair.host.ns, ["ip", "tuntap", "add", "dev", "tap70", "mode", "tap"]);
+      for (let i = 0; i < 2; i++) await pair.lab.exec(pair.host.ns, [...hookEnv, HOOK_UP, "tap70"]);
+      const { stdout } = await pair.lab.exec(pair.host.ns, ["ip", "-j", "addr", "show", "dev", "tap70"]);
+      const addresses = (
+        JSON.parse(stdout) as { addr_info: { local: string; scope: string }[] }[]
+      )[0]!.addr_info.filter((a) => a.scope === "global");
+      expect(addresses.map((a) => a.local).sort()).toEqual(["198.18.70.1", "2001:db8:42:46::1"]);
+      const routes = await pair.lab.exec(pair.host.ns, [
+        process.execPath,
+        join(ROOT, "bin/riplet.js"),
+        "--socket",
+        socket,
+        "routes",
+        "--json",
+      ]);
+      const mine = routes.stdout.split("\n").filter((l) => l.includes("tap70"));
+      expect(mine).toHaveLength(2);
+      await pair.lab.exec(pair.host.ns, [...hookEnv, HOOK_DOWN, "tap70"]);
+      await pair.lab.exec(pair.host.ns, ["ip", "link", "del", "tap70"]);
+    });
+
     it("an up-script that cannot announce makes QEMU refuse to start", async () => {
       const child = spawnQemu("tap60", "10.0.0.1/8,not-an-address");
       const code = await child.exited;

@@ -31,6 +31,8 @@ export interface DemoOptions {
   gateway: GatewayKind;
   qemu: "auto" | "never";
   timeoutMs: number;
+  /** Ctrl-C: the step in flight stops at its next poll and the lab is removed. */
+  signal?: AbortSignal;
 }
 
 /** Polls every 10 ms; returns the ms from `start` until check() held, or undefined on timeout. */
@@ -38,8 +40,10 @@ async function waitUntil(
   check: () => Promise<boolean>,
   timeoutMs: number,
   start = performance.now(),
+  signal?: AbortSignal,
 ): Promise<number | undefined> {
   while (performance.now() - start < timeoutMs) {
+    if (signal?.aborted) throw new Error("interrupted");
     if (await check()) return Math.round(performance.now() - start);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -108,7 +112,14 @@ function tapVm(lab: NetnsLab, ns: string, env: NodeJS.ProcessEnv): Vm {
   };
 }
 
-export async function runDemo(options: DemoOptions, events: DemoEvents): Promise<void> {
+export async function runDemo(options: DemoOptions, narrate: DemoEvents): Promise<void> {
+  // Every step starts with a line of narration: an interrupted demo stops there, then cleans up.
+  const events: DemoEvents = {
+    say(event, text, data) {
+      if (options.signal?.aborted) throw new Error("interrupted");
+      narrate.say(event, text, data);
+    },
+  };
   const lab = new NetnsLab(`riplet-demo-${process.pid}`);
   const dir = mkdtempSync(join(tmpdir(), "riplet-demo-"));
   try {
@@ -159,7 +170,12 @@ export async function runDemo(options: DemoOptions, events: DemoEvents): Promise
     const t0 = performance.now();
     await vm.start();
     const learned = (prefix: string) =>
-      waitUntil(async () => vm.failed() !== undefined || (await inGateway(prefix)()), options.timeoutMs, t0);
+      waitUntil(
+        async () => vm.failed() !== undefined || (await inGateway(prefix)()),
+        options.timeoutMs,
+        t0,
+        options.signal,
+      );
     const [v4, v6] = await Promise.all([learned(ROUTES.ipv4), learned(ROUTES.ipv6)]);
     const failure = vm.failed();
     if (failure) throw new Error(failure);
@@ -191,7 +207,7 @@ export async function runDemo(options: DemoOptions, events: DemoEvents): Promise
     await vm.stop();
     const gone = await Promise.all(
       [ROUTES.ipv4, ROUTES.ipv6].map((p) =>
-        waitUntil(async () => !(await inGateway(p)()), options.timeoutMs, t1),
+        waitUntil(async () => !(await inGateway(p)()), options.timeoutMs, t1, options.signal),
       ),
     );
     if (gone.some((g) => g === undefined))
@@ -201,7 +217,7 @@ export async function runDemo(options: DemoOptions, events: DemoEvents): Promise
       withdrawMs: stopMs,
     });
   } finally {
-    events.say("cleanup", "Cleaning up the lab");
+    narrate.say("cleanup", "Cleaning up the lab");
     await lab.destroy();
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   }

@@ -25,13 +25,16 @@ export function demoCommand(io: CliIo, setExit: (code: number) => void): Command
         io.err("riplet demo: needs root (network namespaces, port 520): sudo npm run demo");
         return setExit(EXIT_FAILED);
       }
-      let interrupted = false;
-      const off = io.onSignal(["SIGINT", "SIGTERM"], () => {
-        interrupted = true; // runDemo's finally removes the lab; the step in flight fails and ends it
-      });
+      const abort = new AbortController();
+      const off = io.onSignal(["SIGINT", "SIGTERM"], () => abort.abort());
       try {
         await runDemo(
-          { gateway: options.gateway, qemu: options.qemu ? "auto" : "never", timeoutMs },
+          {
+            gateway: options.gateway,
+            qemu: options.qemu ? "auto" : "never",
+            timeoutMs,
+            signal: abort.signal,
+          },
           {
             say: (event, text, data) =>
               io.out(options.json ? JSON.stringify({ event, text, ...data }) : text),
@@ -39,7 +42,9 @@ export function demoCommand(io: CliIo, setExit: (code: number) => void): Command
         );
         setExit(EXIT_OK);
       } catch (error) {
-        io.err(`riplet demo: ${interrupted ? "interrupted" : (error as Error).message}`);
+        io.err(
+          `riplet demo: ${abort.signal.aborted ? "interrupted; the lab was removed" : (error as Error).message}`,
+        );
         setExit(EXIT_FAILED);
       } finally {
         off();
