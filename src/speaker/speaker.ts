@@ -22,7 +22,14 @@ import { type DropReason, type Neighbor, NeighborTable } from "./neighbors.js";
 import { type TriggeredMode, UpdateSchedule } from "./schedule.js";
 import { type AnnouncedRoute, type RouteSpec, RouteTable } from "./table.js";
 import type { Inbound, InterfaceConfig, LinkState, SendAction } from "./types.js";
-import { encodeRipv2, requestActions, ripngDatagrams, ripv2Datagrams, updateActions } from "./updates.js";
+import {
+  encodeRipv2,
+  requestActions,
+  ripngDatagrams,
+  ripv2Datagrams,
+  sequenceFor,
+  updateActions,
+} from "./updates.js";
 
 export interface SpeakerEvents {
   /** A datagram was dropped (already counted against `neighbor`). */
@@ -267,10 +274,7 @@ export class Speaker {
     let datagrams: Uint8Array[];
     if (verdict.wholeTable) {
       const routes = this.table.all();
-      datagrams =
-        family === "ipv4"
-          ? ripv2Datagrams(routes, link, this.configs.get(link.name)!.ipv4!.auth, this.nextSequence())
-          : ripngDatagrams(routes, link);
+      datagrams = family === "ipv4" ? this.ripv2Table(routes, link) : ripngDatagrams(routes, link);
     } else {
       const metrics = verdict.prefixes.map((p) => {
         const route = this.table.get(p);
@@ -282,14 +286,30 @@ export class Speaker {
     return to(datagrams);
   }
 
+  private ripv2Auth(link: LinkState) {
+    return this.configs.get(link.name)!.ipv4!.auth;
+  }
+
+  private ripv2Table(routes: readonly AnnouncedRoute[], link: LinkState): Uint8Array[] {
+    const auth = this.ripv2Auth(link);
+    return ripv2Datagrams(
+      routes,
+      link,
+      auth,
+      sequenceFor(auth, () => this.nextSequence()),
+    );
+  }
+
   private encodeReply(reply: RequestReply, link: LinkState): Uint8Array {
-    if (reply.family === "ipv6")
+    if (reply.family === "ipv6") {
       return ripng.encode({ command: "response", version: RIPNG_VERSION, entries: reply.entries });
+    }
+    const auth = this.ripv2Auth(link);
     return encodeRipv2(
       "response",
       reply.entries,
-      this.configs.get(link.name)!.ipv4!.auth,
-      this.nextSequence(),
+      auth,
+      sequenceFor(auth, () => this.nextSequence()),
     );
   }
 

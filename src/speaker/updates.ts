@@ -52,6 +52,14 @@ export function ripv2Entry(route: AnnouncedRoute, link: LinkState): ripv2.Ripv2E
   };
 }
 
+/**
+ * The crypto sequence number for a packet under `auth`, taken only when the mode has one: drawing a
+ * number advances the persisted counter, which costs a state-file write.
+ */
+export function sequenceFor(auth: AuthConfig, next: () => number): number {
+  return auth.mode === "none" || auth.mode === "simple" ? 0 : next();
+}
+
 /** Encodes one RIPv2 packet with the interface's authentication (RFC 2453 §4.1, RFC 2082, RFC 4822). */
 export function encodeRipv2(
   command: ripv2.Command,
@@ -137,7 +145,14 @@ export function updateActions(
   const out: SendAction[] = [];
   const v4 = destinations(config, "ipv4", link);
   if (v4.length > 0 && config?.ipv4 && routes.some((r) => r.prefix.family === "ipv4")) {
-    out.push(...actions(link, "ipv4", v4, ripv2Datagrams(routes, link, config.ipv4.auth, sequence())));
+    out.push(
+      ...actions(
+        link,
+        "ipv4",
+        v4,
+        ripv2Datagrams(routes, link, config.ipv4.auth, sequenceFor(config.ipv4.auth, sequence)),
+      ),
+    );
   }
   const v6 = destinations(config, "ipv6", link);
   if (v6.length > 0 && routes.some((r) => r.prefix.family === "ipv6")) {
@@ -156,7 +171,11 @@ export function requestActions(
   const v4 = destinations(config, "ipv4", link);
   if (v4.length > 0 && config?.ipv4) {
     const whole = { afi: AFI_UNSPECIFIED, tag: 0, address: 0, mask: 0, nextHop: 0, metric: INFINITY_METRIC };
-    out.push(...actions(link, "ipv4", v4, [encodeRipv2("request", [whole], config.ipv4.auth, sequence())]));
+    out.push(
+      ...actions(link, "ipv4", v4, [
+        encodeRipv2("request", [whole], config.ipv4.auth, sequenceFor(config.ipv4.auth, sequence)),
+      ]),
+    );
   }
   const v6 = destinations(config, "ipv6", link);
   if (v6.length > 0) {

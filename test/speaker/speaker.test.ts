@@ -325,3 +325,15 @@ describe("Speaker: what it hears", () => {
     expect(s.tick(11)).toEqual([]);
   });
 });
+
+describe("Speaker: sequence numbers are drawn only for crypto auth", () => {
+  it("a plain or password link never advances the persisted counter", () => {
+    for (const auth of [{ mode: "none" }, { mode: "simple", password: Buffer.from("pw") }] as AuthConfig[]) {
+      const s = speaker({ initialSequence: 7 }, auth);
+      s.announce(route("198.51.100.0/24"), 1000);
+      s.setLinks([LINK]);
+      s.tick(40_000);
+      expect(s.sequence).toBe(7);
+    }
+  });
+});
