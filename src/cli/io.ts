@@ -22,3 +22,13 @@ export const EXIT_UNREACHABLE = 3;
 export class UsageError extends Error {
   override readonly name = "UsageError";
 }
+
+/** Resolves with the first SIGTERM or SIGINT: how the long-running commands wait to be stopped. */
+export function untilStopped(io: Pick<CliIo, "onSignal">): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const off = io.onSignal(["SIGTERM", "SIGINT"], (signal) => {
+      off();
+      resolve(signal);
+    });
+  });
+}

@@ -7,7 +7,7 @@ import { ControlSocketInUse } from "../../control/server.js";
 import { ConfigError, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
 import { Daemon } from "../../daemon/daemon.js";
 import { createLogger, type Logger } from "../../daemon/log.js";
-import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "../io.js";
+import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, untilStopped } from "../io.js";
 
 const EXAMPLES = `
 Example config (YAML or JSON; see the README for every field):
@@ -63,12 +63,7 @@ export async function runDaemon(configPath: string, io: CliIo, logLevel: string)
     return EXIT_FAILED;
   }
   const offHup = io.onSignal(["SIGHUP"], () => void daemon.reload(null));
-  await new Promise<void>((resolve) => {
-    const off = io.onSignal(["SIGTERM", "SIGINT"], () => {
-      off();
-      resolve();
-    });
-  });
+  await untilStopped(io);
   offHup();
   await daemon.stop();
   return EXIT_OK;

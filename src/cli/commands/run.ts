@@ -4,7 +4,7 @@ import { SpeakerHost } from "../../daemon/host.js";
 import { createLogger } from "../../daemon/log.js";
 import { PrefixError, parsePrefix } from "../../speaker/prefix.js";
 import type { InterfaceConfig } from "../../speaker/types.js";
-import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from "../io.js";
+import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError, untilStopped } from "../io.js";
 import { AUTH_MODES, collect, parseAuth, parseInteger } from "../options.js";
 
 interface RunOptions {
@@ -107,12 +107,7 @@ export async function runRun(
     },
     "announcing",
   );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const off = io.onSignal(["SIGTERM", "SIGINT"], (s) => {
-      off();
-      resolve(s);
-    });
-  });
+  const signal = await untilStopped(io);
   await host.stop(true);
   log.info({ signal, prefixes: prefixes.map((p) => p.text) }, "withdrawn, exiting");
   return EXIT_OK;
