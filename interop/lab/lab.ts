@@ -158,9 +158,9 @@ export class Lab {
   }
 
   /** Starts a long-running child inside `ns`; it is killed by `destroy()`. */
-  spawn(ns: string, argv: string[], label = argv.join(" ")): Child {
+  spawn(ns: string, argv: string[], label = argv.join(" "), env?: NodeJS.ProcessEnv): Child {
     if (this.destroyed) throw new Error(`lab ${this.id} is destroyed`);
-    const child = startChild(label, ["ip", "netns", "exec", ns, ...argv]);
+    const child = startChild(label, ["ip", "netns", "exec", ns, ...argv], env);
     this.children.push(child);
     return child;
   }

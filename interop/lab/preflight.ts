@@ -2,36 +2,10 @@
  * Can the interop suite run here? Root (namespaces, daemons), FRR, BIRD, iproute2 and a built riplet.
  * Without them it skips with the reason printed — except under CI=true, where it fails (SPEC §1).
  */
-import { accessSync, constants, existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
 import { describe, it } from "vitest";
-import { FRR_BIN } from "./frr.js";
-import { RIPLET_BIN } from "./riplet.js";
+import { missingPrerequisites } from "./prerequisites.js";
 
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** What is missing, in one line; "" when everything is there. */
-export function missingPrerequisites(): string {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push("root (network namespaces and daemons)");
-  for (const daemon of ["zebra", "staticd", "ripd", "ripngd"]) {
-    if (!existsSync(join(FRR_BIN, daemon))) missing.push(join(FRR_BIN, daemon));
-  }
-  for (const command of ["vtysh", "bird", "birdc", "ip"]) if (!onPath(command)) missing.push(command);
-  if (!existsSync(RIPLET_BIN.replace(/bin\/riplet\.js$/, "dist/src/cli/main.js"))) {
-    missing.push("a built riplet (npm run build)");
-  }
-  return missing.length === 0 ? "" : `missing ${missing.join(", ")}; install with: npm run setup:interop`;
-}
+export { missingPrerequisites };
 
 /**
  * `describe` for interop tests: runs when the prerequisites are there; otherwise one failing test under

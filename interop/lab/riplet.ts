@@ -1,10 +1,14 @@
 /** Runs the built riplet CLI (bin/riplet.js → dist/) inside lab namespaces. */
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Lab } from "./lab.js";
 import type { Child, ExecResult } from "./proc.js";
 import { waitFor } from "./wait.js";
 
-export const RIPLET_BIN = fileURLToPath(new URL("../../bin/riplet.js", import.meta.url));
+/** The repository: this file runs from interop/lab/ (vitest) or dist/interop/lab/ (bench:interop). */
+const here = fileURLToPath(new URL(".", import.meta.url));
+export const REPO_ROOT = join(here, here.includes("/dist/interop/") ? "../../.." : "../..");
+export const RIPLET_BIN = join(REPO_ROOT, "bin", "riplet.js");
 
 /** `riplet ARGS...` in `ns` as a long-running child (run, listen). */
 export function spawnRiplet(lab: Lab, ns: string, args: string[]): Child {

@@ -8,6 +8,9 @@ import type { PrefixErrorCode } from "../speaker/prefix.js";
 /** A line longer than this is refused and the connection closed: a client cannot exhaust memory. */
 export const MAX_LINE_BYTES = 64 * 1024;
 
+/** Linux interface names (IFNAMSIZ 16 with the NUL), as tap names are written in practice. */
+export const IFNAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}$/;
+
 const id = z.union([z.number(), z.string().max(128)]);
 const routeIn = z
   .object({
@@ -33,6 +36,17 @@ export const requestSchema = z.discriminatedUnion("op", [
       (r) => (r.prefixes === undefined) !== (r.owner === undefined),
       "give prefixes or owner, not both",
     ),
+  // What hooks/qemu-ifup and -ifdown ask of a running daemon (hooks/fast-hook.pl): address the tap
+  // and announce its networks (up), or withdraw them and remove the addresses (down), in one round trip.
+  z
+    .object({
+      id,
+      op: z.literal("hook"),
+      action: z.enum(["up", "down"]),
+      ifname: z.string().regex(IFNAME, "an interface name: 1-15 letters, digits, '.', '_' or '-'"),
+      addresses: z.array(z.string().max(64)).max(32).optional(),
+    })
+    .strict(),
   z.object({ id, op: z.literal("routes") }).strict(),
   z.object({ id, op: z.literal("status") }).strict(),
   z.object({ id, op: z.literal("reload") }).strict(),
@@ -48,6 +62,7 @@ export type ErrorCode =
   | "LINE_TOO_LONG"
   | PrefixErrorCode
   | "CONFIG_ERROR"
+  | "HOST_ERROR"
   | "INTERNAL";
 
 export type Reply =
@@ -58,7 +73,7 @@ export function errorReply(id: Request["id"] | null, code: ErrorCode, message: s
   return { id, ok: false, error: { code, message } };
 }
 
-const OPS = new Set(["announce", "withdraw", "routes", "status", "reload"]);
+const OPS = new Set(["announce", "withdraw", "hook", "routes", "status", "reload"]);
 
 /** Parses one line into a Request, or the error Reply to send back. */
 export function parseRequest(line: string): Request | Reply {

@@ -11,6 +11,7 @@ import { PrefixError } from "../speaker/prefix.js";
 import type { RouteSpec } from "../speaker/table.js";
 import { interfaceNames } from "../transport/interfaces.js";
 import type { DaemonConfig } from "./config.js";
+import { handleHook } from "./hook-op.js";
 import { monotonicMs, SpeakerHost } from "./host.js";
 import type { Logger } from "./log.js";
 import { routesReport, statusReport } from "./reports.js";
@@ -161,6 +162,13 @@ export class Daemon {
         return this.announce(request.id, request.routes);
       case "withdraw":
         return this.withdraw(request.id, request.prefixes, request.owner);
+      case "hook":
+        return handleHook(request, {
+          config: this.config,
+          admit: (id, routes) => this.admit(id, routes),
+          announce: (id, specs) => this.announceSpecs(id, specs),
+          withdrawOwner: (id, owner) => this.withdraw(id, undefined, owner),
+        });
       case "routes":
         return { id: request.id, ok: true, routes: routesReport(this.host.speaker, this.dynamic) };
       case "status":
@@ -171,6 +179,12 @@ export class Daemon {
   }
 
   private announce(id: Request["id"], routes: RouteIn[]): Reply {
+    const specs = this.admit(id, routes);
+    return Array.isArray(specs) ? this.announceSpecs(id, specs) : specs;
+  }
+
+  /** Routes as the policy admits them (owners must exist), or the refusal to send back. */
+  private admit(id: Request["id"], routes: RouteIn[]): RouteSpec[] | Reply {
     let specs: RouteSpec[];
     try {
       specs = routes.map((r) => ({
@@ -192,6 +206,10 @@ export class Daemon {
         `owner ${missing.owner} does not exist; an owned route is withdrawn when its interface goes, so it must exist first`,
       );
     }
+    return specs;
+  }
+
+  private announceSpecs(id: Request["id"], specs: RouteSpec[]): Reply {
     const now = monotonicMs();
     const changed = specs.filter((spec) => this.host.speaker.announce(spec, now));
     for (const spec of specs) this.dynamic.set(spec.prefix.text, spec);

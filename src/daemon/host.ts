@@ -2,13 +2,17 @@
  * Runs a Speaker for real: its sockets, a watcher for interface changes, the timer that wakes it, and
  * logs. Composition only; the protocol lives in src/speaker and the sockets in src/transport.
  */
+import { type LinkMonitor, monitorLinks } from "../host/link-monitor.js";
 import { Speaker, type SpeakerOptions } from "../speaker/speaker.js";
 import type { SendAction } from "../speaker/types.js";
 import { interfaceNames, readLinks } from "../transport/interfaces.js";
 import { RipTransport } from "../transport/udp.js";
 import { type Logger, RateLimiter } from "./log.js";
 
-/** How often interfaces are re-read: addresses appearing, links going away, taps deleted. */
+/**
+ * How often interfaces are re-read: addresses appearing, links going away, taps deleted. Link events
+ * (host/link-monitor.ts) trigger a re-read at once; the poll catches what they do not report.
+ */
 export const LINK_POLL_MS = 250;
 const DROP_LOG_WINDOW_MS = 60_000;
 
@@ -29,6 +33,7 @@ export class SpeakerHost {
   private readonly transport: RipTransport;
   private wakeTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
+  private linkMonitor?: LinkMonitor;
   private readonly dropLog = new RateLimiter(DROP_LOG_WINDOW_MS);
   private stopped = false;
 
@@ -71,6 +76,10 @@ export class SpeakerHost {
     await this.refreshLinks();
     this.pollTimer = setInterval(() => void this.refreshLinks(), LINK_POLL_MS);
     this.pollTimer.unref();
+    this.linkMonitor = monitorLinks(
+      () => void this.refreshLinks(),
+      (message) => this.options.log.warn(message),
+    );
     this.wake();
   }
 
@@ -82,13 +91,24 @@ export class SpeakerHost {
   }
 
   private refreshing = false;
+  private refreshAgain = false;
 
-  /** Re-reads interfaces; tells the speaker and transport, and the owner of the host which exist. */
+  /**
+   * Re-reads interfaces; tells the speaker and transport, and the owner of the host which exist.
+   * Refreshes never overlap; one asked for during another runs right after it (a link event must not
+   * wait for the next poll).
+   */
   async refreshLinks(): Promise<void> {
-    if (this.refreshing) return; // the 250 ms poll must not overlap a slow refresh
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
     this.refreshing = true;
     try {
-      await this.refreshLinksNow();
+      do {
+        this.refreshAgain = false;
+        await this.refreshLinksNow();
+      } while (this.refreshAgain && !this.stopped);
     } finally {
       this.refreshing = false;
     }
@@ -128,6 +148,7 @@ export class SpeakerHost {
     this.stopped = true;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
+    this.linkMonitor?.stop();
     if (withdraw) await this.transport.send(this.speaker.shutdown(monotonicMs()));
     this.transport.close();
   }

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { callDaemon, DaemonUnreachable } from "../control/client.js";
 import type { Reply } from "../control/protocol.js";
 import { addressesFromEnv, parseTapAddress, type TapAddress } from "./addresses.js";
-import { addAddress, enableForwarding, interfaceExists, removeAddress, setLinkUp } from "./tap.js";
+import { configureTap, enableForwarding, interfaceExists, removeAddresses } from "./tap.js";
 
 export interface HookIo {
   err(line: string): void;
@@ -113,8 +113,10 @@ export async function hookUp(ctx: HookContext, io: HookIo): Promise<number> {
       );
     }
     if (!interfaceExists(ctx.ifname)) return fail(`interface ${ctx.ifname} does not exist`);
-    await setLinkUp(ctx.ifname);
-    for (const address of addresses) await addAddress(ctx.ifname, address.cidr);
+    await configureTap(
+      ctx.ifname,
+      addresses.map((a) => a.cidr),
+    );
     enableForwarding({
       ipv4: addresses.some((a) => a.family === "ipv4"),
       ipv6: addresses.some((a) => a.family === "ipv6"),
@@ -148,11 +150,11 @@ export async function hookDown(ctx: HookContext, io: HookIo): Promise<number> {
     } catch (error) {
       io.err(`riplet hook down ${ctx.ifname}: ${(error as Error).message}`);
     }
-    for (const address of addresses) {
-      await removeAddress(ctx.ifname, address.cidr, left()).catch((error: Error) =>
-        io.err(`riplet hook down ${ctx.ifname}: ${error.message}`),
-      );
-    }
+    await removeAddresses(
+      ctx.ifname,
+      addresses.map((a) => a.cidr),
+      left(),
+    ).catch((error: Error) => io.err(`riplet hook down ${ctx.ifname}: ${error.message}`));
   })();
   await Promise.race([work, new Promise((r) => setTimeout(r, left()).unref())]);
   return EXIT_OK;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parsePrefix } from "../../src/speaker/prefix.js";
+import { FAST_COALESCE_MS } from "../../src/speaker/schedule.js";
 import { Speaker, type SpeakerOptions } from "../../src/speaker/speaker.js";
 import type { AuthConfig, LinkState, SendAction } from "../../src/speaker/types.js";
 import { parseIpv4 } from "../../src/wire/address.js";
@@ -58,16 +59,16 @@ describe("Speaker: announcing and withdrawing", () => {
     ]);
   });
 
-  it("sends a triggered update ~10 ms after an announce, carrying only the change", () => {
+  it("sends a triggered update FAST_COALESCE_MS after an announce, carrying only the change", () => {
     const s = speaker();
     s.announce(route("198.51.100.0/24"), 1000);
     s.setLinks([LINK]);
     expect(s.tick(1010)).toEqual([]); // the greeting already carried the announce
     expect(s.announce(route("203.0.113.0/24", 2), 5000)).toBe(true);
     expect(s.announce(route("203.0.113.0/24", 2), 5001)).toBe(false); // idempotent
-    expect(s.nextWakeAt()).toBe(5010);
-    expect(s.tick(5009)).toEqual([]);
-    const out = s.tick(5010);
+    expect(s.nextWakeAt()).toBe(5000 + FAST_COALESCE_MS);
+    expect(s.tick(5000 + FAST_COALESCE_MS - 1)).toEqual([]);
+    const out = s.tick(5000 + FAST_COALESCE_MS);
     expect(out).toHaveLength(1);
     expect(v2(out[0]!).entries).toEqual([
       { afi: 2, tag: 0, address: parseIpv4("203.0.113.0"), mask: 0xffffff00, nextHop: 0, metric: 2 },

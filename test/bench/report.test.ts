@@ -1,0 +1,173 @@
+import { describe, expect, it } from "vitest";
+import { decadeDomain, type LatencySeries, latencySvg, logScale } from "../../bench/plot.js";
+import {
+  type BenchLine,
+  END_MARKER,
+  formatMs,
+  formatRatio,
+  latencySeries,
+  parseJsonl,
+  renderResults,
+  START_MARKER,
+  updateBenchmarksMd,
+} from "../../bench/report.js";
+
+const latency = (name: string, value: number, samples: number[]): BenchLine => ({
+  name,
+  unit: "ms",
+  value,
+  p90: samples.at(-2) ?? value,
+  max: samples.at(-1) ?? value,
+  trials: samples.length,
+  samples,
+});
+
+const run: BenchLine[] = [
+  { name: "machine", unit: "cores", value: 2, cpu: "Test CPU", node: "v20.0.0", trials: 4 },
+  latency("announce.riplet.frr", 22, [15, 20, 24, 40]),
+  latency("announce.frr-host.frr", 3100, [900, 3000, 3200, 15600]),
+  latency("withdraw.riplet.bird", 12, [8, 11, 13, 25]),
+  latency("withdraw.bird-host.bird", 1500, [300, 1400, 1600, 3000]),
+  { name: "ratio.announce.riplet/frr-host.frr", unit: "x", value: 0.0071 },
+  { name: "scale.converge.riplet.ipv4", unit: "ms", value: 1170, routes: 10000, missing: 0 },
+  { name: "scale.mystery.riplet", unit: "widgets", value: 7, colour: 3 },
+  { name: "fanin.announce", unit: "ms", value: 80, hosts: 20, prefixes: 200 },
+  { name: "decode.ripv2", unit: "rte/s", value: 64_000_000, rounds: 9 },
+  { name: "verify.hmac-sha256", unit: "packets/s", value: 412_300 },
+];
+
+/** The table row whose first three cells are gateway, phase and speaker. */
+function row(md: string, gateway: string, phase: string, speaker: string): string[] {
+  const line = md.split("\n").find((l) => l.startsWith(`| ${gateway} | ${phase} | ${speaker} |`));
+  if (!line) throw new Error(`no row for ${gateway} ${phase} ${speaker}`);
+  return line.split(" | ").map((c) => c.replace(/^\| | \|$/g, ""));
+}
+
+describe("renderResults", () => {
+  const md = renderResults(run);
+
+  it("puts each series' median, p90, max and trials in its row", () => {
+    expect(row(md, "frr", "announce", "riplet").slice(3, 7)).toEqual(["22 ms", "24 ms", "40 ms", "4"]);
+    expect(row(md, "frr", "announce", "frr-host").slice(3, 7)).toEqual(["3.10 s", "3.20 s", "15.60 s", "4"]);
+    expect(row(md, "bird", "withdraw", "bird-host")[3]).toBe("1.50 s");
+  });
+
+  it("quotes the run's ratio line rather than recomputing it", () => {
+    // 22 / 3100 would be 0.0071 too, so make the quoted figure distinguishable.
+    const quoted = renderResults(run.map((l) => (l.name.startsWith("ratio.") ? { ...l, value: 0.5 } : l)));
+    expect(row(quoted, "frr", "announce", "frr-host")[7]).toBe("0.50 (2.0× faster)");
+    expect(row(md, "frr", "announce", "frr-host")[7]).toBe("0.007 (141× faster)");
+  });
+
+  it("divides the medians when the run has no ratio line, and leaves riplet's own cell empty", () => {
+    expect(row(md, "bird", "withdraw", "bird-host")[7]).toBe(formatRatio(12 / 1500));
+    expect(formatRatio(12 / 1500)).toBe("0.008 (125× faster)");
+    expect(row(md, "bird", "withdraw", "riplet")[7]).toBe("—");
+  });
+
+  it("shows scale, unknown scale, fan-in and codec lines with their units", () => {
+    expect(md).toContain("| convergence (ipv4) | riplet | 1.17 s | routes 10,000, missing 0 |");
+    expect(md).toContain("| mystery.riplet |  | 7 widgets | colour 3 |");
+    expect(md).toContain("| fanin.announce | 80 ms | hosts 20, prefixes 200 |");
+    expect(md).toContain("64.0 M rte/s");
+    expect(md).toContain("412.3 k packets/s");
+    expect(md).toContain("Machine: 2 cores Test CPU, Node v20.0.0; 4 trials per series.");
+    expect(md).toContain("![Latency per trial, log scale](bench/latency.svg)");
+  });
+
+  it("does not drop lines it has no table for", () => {
+    expect(renderResults([{ name: "odd.thing", unit: "x", value: 2 }])).toContain(
+      "| odd.thing | 2.00 (2.0× slower) |",
+    );
+  });
+});
+
+describe("formatting", () => {
+  it.each([
+    [23, "23 ms"],
+    [999, "999 ms"],
+    [3100, "3.10 s"],
+    [2.5, "2.5 ms"],
+  ])("formatMs(%d) = %s", (ms, text) => expect(formatMs(ms)).toBe(text));
+
+  it("keeps one significant digit for tiny ratios", () => {
+    expect(formatRatio(0.0004)).toBe("0.0004 (2,500× faster)");
+  });
+});
+
+describe("updateBenchmarksMd", () => {
+  const doc = `# Benchmarks\n\nProse before.\n\n${START_MARKER}\nold table\n${END_MARKER}\n\nProse after.\n`;
+
+  it("replaces only the text between the markers", () => {
+    const updated = updateBenchmarksMd(doc, "NEW BLOCK\n");
+    expect(updated).toBe(
+      `# Benchmarks\n\nProse before.\n\n${START_MARKER}\n\nNEW BLOCK\n\n${END_MARKER}\n\nProse after.\n`,
+    );
+    expect(updateBenchmarksMd(updated, "NEW BLOCK\n")).toBe(updated);
+  });
+
+  it("keeps $ patterns in the block literally", () => {
+    expect(updateBenchmarksMd(doc, "cost $& and $1")).toContain("cost $& and $1");
+  });
+
+  it("fails clearly when a marker is missing", () => {
+    expect(() => updateBenchmarksMd("# Benchmarks\n", "x")).toThrow(/results markers not found/);
+    expect(() => updateBenchmarksMd(`${END_MARKER}\n${START_MARKER}\n`, "x")).toThrow(/results:start/);
+  });
+});
+
+describe("parseJsonl", () => {
+  it("skips blank lines and names the line that is not JSON", () => {
+    expect(parseJsonl('\n{"name":"a","unit":"ms","value":1}\n\n')).toHaveLength(1);
+    expect(() => parseJsonl('{"name":"a","unit":"ms","value":1}\n\n{oops\n')).toThrow(/^line 3: not JSON/);
+    expect(() => parseJsonl('{"name":"a"}')).toThrow(/^line 1: expected/);
+  });
+});
+
+describe("latencySvg", () => {
+  const series = latencySeries(run);
+  const svg = latencySvg(series);
+
+  it("draws one dot per sample", () => {
+    const samples = series.reduce((n, s) => n + s.samples.length, 0);
+    expect(samples).toBe(16);
+    expect(svg.match(/<circle class="dot"/g)).toHaveLength(samples);
+  });
+
+  it("is a standalone SVG labelled with every series", () => {
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
+    for (const s of series) expect(svg).toContain(`>${s.label}</text>`);
+    for (const speaker of ["riplet", "frr-host", "bird-host"]) expect(svg).toContain(`>${speaker}</text>`);
+  });
+
+  it("places decades left to right on a log axis", () => {
+    const tickX = (label: string) =>
+      Number(new RegExp(`<text x="([\\d.]+)"[^>]*>${label}</text>`).exec(svg)?.[1]);
+    const [x10, x100, x1s, x10s] = ["10 ms", "100 ms", "1 s", "10 s"].map(tickX) as number[];
+    expect(x100).toBeLessThan(x1s!);
+    // Equal spacing per decade is what makes the axis logarithmic rather than linear.
+    expect(x100! - x10!).toBeCloseTo(x1s! - x100!, 0);
+    expect(x10s! - x1s!).toBeCloseTo(x1s! - x100!, 0);
+    const x = logScale(decadeDomain([5, 20_000]), 0, 100);
+    expect(x(0)).toBe(x(1)); // clamped, not -Infinity
+  });
+
+  it("orders rows by gateway then speaker, not by the order of the run", () => {
+    const labels = latencySeries([...run].reverse()).map((s) => s.label);
+    expect(labels).toEqual(["riplet → frr", "frr-host → frr", "riplet → bird", "bird-host → bird"]);
+  });
+
+  it("is identical across calls", () => {
+    expect(latencySvg(series)).toBe(svg);
+    expect(latencySvg(latencySeries(run))).toBe(svg);
+  });
+
+  it("escapes text", () => {
+    const odd: LatencySeries[] = [{ label: `a<b & "c"`, phase: "announce", samples: [10] }];
+    const out = latencySvg(odd, { title: "x < y" });
+    expect(out).toContain("a&lt;b &amp; &quot;c&quot;");
+    expect(out).toContain("x &lt; y");
+    expect(out).not.toMatch(/<b|& /);
+  });
+});

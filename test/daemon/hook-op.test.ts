@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import type { Reply, Request, RouteIn } from "../../src/control/protocol.js";
+import type { DaemonConfig } from "../../src/daemon/config.js";
+import { type HookRequest, handleHook, type TapOps } from "../../src/daemon/hook-op.js";
+import { HostError } from "../../src/host/tap.js";
+import { parsePrefix } from "../../src/speaker/prefix.js";
+import type { RouteSpec } from "../../src/speaker/table.js";
+
+/** A daemon stand-in that records, in order, what the hook op did to the table and to the tap. */
+function harness(
+  options: { taps?: DaemonConfig["taps"]; refuse?: string; tun?: boolean; failTap?: boolean } = {},
+) {
+  const log: string[] = [];
+  const tap: TapOps = {
+    isTunTap: () => options.tun ?? true,
+    configureTap: async (name, cidrs) => {
+      log.push(`configure ${name} ${cidrs.join(" ")}`);
+      if (options.failTap) throw new HostError("ip -batch -: RTNETLINK answers: Operation not permitted");
+    },
+    enableForwarding: (f) => {
+      log.push(`forwarding ${f.ipv4 ? "4" : ""}${f.ipv6 ? "6" : ""}`);
+      return [];
+    },
+    removeAddresses: async (name, cidrs) => {
+      log.push(`remove ${name} ${cidrs.join(" ")}`);
+    },
+  };
+  const ctx = {
+    config: { taps: options.taps ?? {} } as unknown as DaemonConfig,
+    admit: (id: Request["id"], routes: RouteIn[]): RouteSpec[] | Reply => {
+      const bad = routes.find((r) => r.prefix === options.refuse);
+      if (bad)
+        return {
+          id,
+          ok: false,
+          error: { code: "PREFIX_NOT_ALLOWED", message: `${bad.prefix} is not allowed` },
+        };
+      return routes.map((r) => ({ prefix: parsePrefix(r.prefix), metric: 1, tag: 0, owner: r.owner }));
+    },
+    announce: (id: Request["id"], specs: RouteSpec[]): Reply => {
+      log.push(`announce ${specs.map((s) => `${s.prefix.text}@${s.owner}`).join(" ")}`);
+      return { id, ok: true, announced: specs.map((s) => s.prefix.text) };
+    },
+    withdrawOwner: (id: Request["id"], owner: string): Reply => {
+      log.push(`withdraw ${owner}`);
+      return { id, ok: true, withdrawn: [] };
+    },
+    tap,
+  };
+  return {
+    log,
+    run: (request: Omit<HookRequest, "id" | "op">) => handleHook({ id: 1, op: "hook", ...request }, ctx),
+  };
+}
+
+describe("the control socket's hook op", () => {
+  it("up: configures the tap and announces each address's network, owned by the tap", async () => {
+    const h = harness();
+    const reply = await h.run({
+      action: "up",
+      ifname: "tap0",
+      addresses: ["198.51.100.1/24", "2001:db8:42::1/64"],
+    });
+    expect(reply).toMatchObject({ ok: true, announced: ["198.51.100.0/24", "2001:db8:42::/64"] });
+    expect(h.log).toEqual([
+      "configure tap0 198.51.100.1/24 2001:db8:42::1/64",
+      "announce 198.51.100.0/24@tap0 2001:db8:42::/64@tap0",
+      "forwarding 46",
+    ]);
+  });
+
+  it("up without addresses takes taps.<ifname>.addresses from the daemon's config", async () => {
+    const h = harness({ taps: { tap3: { addresses: ["203.0.113.1/25"] } } });
+    expect(await h.run({ action: "up", ifname: "tap3" })).toMatchObject({
+      ok: true,
+      announced: ["203.0.113.0/25"],
+    });
+  });
+
+  it("up with no addresses anywhere says where to put them", async () => {
+    const reply = await harness().run({ action: "up", ifname: "tap1" });
+    expect(reply).toMatchObject({ ok: false, error: { code: "BAD_REQUEST" } });
+    expect(JSON.stringify(reply)).toMatch(/RIPLET_ADDRESSES=.*taps\.tap1\.addresses/);
+  });
+
+  it("a network the policy refuses leaves the tap untouched", async () => {
+    const h = harness({ refuse: "198.51.100.0/24" });
+    const reply = await h.run({ action: "up", ifname: "tap0", addresses: ["198.51.100.1/24"] });
+    expect(reply).toMatchObject({ ok: false, error: { code: "PREFIX_NOT_ALLOWED" } });
+    expect(h.log).toEqual([]);
+  });
+
+  it("refuses to configure an interface that is not a tun/tap device", async () => {
+    const h = harness({ tun: false });
+    const reply = await h.run({ action: "up", ifname: "eth0", addresses: ["198.51.100.1/24"] });
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/eth0 is not a tun\/tap/) },
+    });
+    expect(h.log).toEqual([]);
+  });
+
+  it("a bad address is a BAD_REQUEST naming it, before anything changes", async () => {
+    const h = harness();
+    const reply = await h.run({ action: "up", ifname: "tap0", addresses: ["198.51.100.300/24"] });
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: "BAD_REQUEST", message: expect.stringMatching(/198\.51\.100\.300/) },
+    });
+    expect(h.log).toEqual([]);
+  });
+
+  it("a tap that cannot be configured takes the announcement back and fails", async () => {
+    const h = harness({ failTap: true });
+    const reply = await h.run({ action: "up", ifname: "tap0", addresses: ["198.51.100.1/24"] });
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: "HOST_ERROR", message: expect.stringMatching(/not permitted/) },
+    });
+    expect(h.log).toEqual([
+      "configure tap0 198.51.100.1/24",
+      "announce 198.51.100.0/24@tap0",
+      "withdraw tap0",
+    ]);
+  });
+
+  it("down withdraws the tap's routes before removing its addresses", async () => {
+    const h = harness();
+    const reply = await h.run({ action: "down", ifname: "tap0", addresses: ["198.51.100.1/24"] });
+    expect(reply).toMatchObject({ ok: true });
+    expect(h.log).toEqual(["withdraw tap0", "remove tap0 198.51.100.1/24"]);
+  });
+});
