@@ -8,8 +8,9 @@ import type { Lab } from "../../interop/lab/lab.js";
 import { sleep } from "../../interop/lab/proc.js";
 
 interface Waiter {
-  prefixes: string[];
   present: boolean;
+  /** The prefixes not yet as wanted: updated per event, so 20,000 prefixes cost nothing per line. */
+  pending: Set<string>;
   resolve: (at: number) => void;
 }
 
@@ -45,18 +46,54 @@ export class RouteWatcher {
 
   /** Starts the monitor, then reads the table as it is (events after the snapshot win). */
   async start(): Promise<void> {
-    this.proc = spawn("ip", ["-n", this.ns, "monitor", "route"], { stdio: ["ignore", "pipe", "inherit"] });
+    // 8 MiB (the kernel doubles rmem_max's 4 MiB): a gateway installing 20,000 routes at once sends
+    // events faster than a default netlink buffer holds; an overflow anyway means a resync.
+    const argv = ["-rcvbuf", String(8 << 20), "-n", this.ns, "monitor", "route"];
+    this.proc = spawn("ip", argv, { stdio: ["ignore", "pipe", "pipe"] });
     this.proc.stdout!.setEncoding("utf8");
     this.proc.stdout!.on("data", (chunk: string) => this.onData(chunk, performance.now()));
+    this.proc.stderr!.setEncoding("utf8");
+    this.proc.stderr!.on("data", (text: string) => {
+      if (/No buffer space/.test(text)) void this.resync();
+      else process.stderr.write(`[ip monitor] ${text}`);
+    });
     await sleep(100); // the monitor subscribes before anything we measure starts
+    for (const prefix of await this.snapshot()) {
+      if (!this.changedAt.has(prefix)) this.table.set(prefix, true);
+    }
+  }
+
+  private async snapshot(): Promise<Set<string>> {
+    const present = new Set<string>();
     for (const flag of ["-4", "-6"]) {
       const { stdout } = await this.lab.exec(this.ns, ["ip", flag, "route", "show"]);
       for (const line of stdout.split("\n")) {
         const parsed = parseMonitorLine(line);
-        if (parsed && !this.changedAt.has(parsed.prefix)) this.table.set(parsed.prefix, true);
+        if (parsed) present.add(parsed.prefix);
       }
     }
+    return present;
   }
+
+  private resyncing = false;
+
+  /** Events were lost: the table becomes what the kernel holds now (timed at the snapshot's end). */
+  private async resync(): Promise<void> {
+    if (this.resyncing) return;
+    this.resyncing = true;
+    this.resyncs++;
+    try {
+      const present = await this.snapshot();
+      for (const prefix of this.table.keys()) if (!present.has(prefix)) this.table.set(prefix, false);
+      for (const prefix of present) this.table.set(prefix, true);
+      this.settle(performance.now());
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  /** How many times events were lost and the table re-read (reported with scale figures). */
+  resyncs = 0;
 
   stop(): void {
     this.proc?.kill("SIGTERM");
@@ -71,13 +108,18 @@ export class RouteWatcher {
       if (!parsed) continue;
       this.table.set(parsed.prefix, !parsed.deleted);
       this.changedAt.set(parsed.prefix, at);
+      for (const w of this.waiters) {
+        if (w.present === !parsed.deleted) w.pending.delete(parsed.prefix);
+      }
     }
     this.settle(at);
   }
 
   private settle(at: number): void {
     this.waiters = this.waiters.filter((w) => {
-      if (!w.prefixes.every((p) => this.has(p) === w.present)) return true;
+      // a prefix may have come and gone within one chunk: look again before declaring it done
+      for (const p of w.pending) if (this.has(p) === w.present) w.pending.delete(p);
+      if (w.pending.size > 0) return true;
       w.resolve(at);
       return false;
     });
@@ -98,13 +140,14 @@ export class RouteWatcher {
    * Resolves with the performance.now() of the event that made every prefix present (or absent);
    * at once if that is already so. Rejects after timeoutMs naming what is still missing.
    */
-  until(prefixes: string[], present: boolean, timeoutMs: number): Promise<number> {
-    if (prefixes.every((p) => this.has(p) === present)) return Promise.resolve(performance.now());
+  until(prefixes: Iterable<string>, present: boolean, timeoutMs: number): Promise<number> {
+    const pending = new Set([...prefixes].filter((p) => this.has(p) !== present));
+    if (pending.size === 0) return Promise.resolve(performance.now());
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { prefixes, present, resolve: () => {} };
+      const waiter: Waiter = { pending, present, resolve: () => {} };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        const left = prefixes.filter((p) => this.has(p) !== present);
+        const left = [...pending];
         const what = present ? "to arrive" : "to leave";
         reject(
           new Error(

@@ -36,6 +36,10 @@ export interface FrrOptions {
   timers?: { update: number; timeout: number; garbage: number };
   /** Routes of the gateway's own, redistributed into RIP: blackholes, default below. */
   statics?: string[];
+  /** Which routes of the gateway's own RIP announces (`redistribute …`); ["static"] by default. */
+  redistribute?: ("static" | "kernel" | "connected")[];
+  /** Daemons configured but left for the caller to `start()` (e.g. to time ripd from its start). */
+  deferred?: string[];
 }
 
 export const FRR_STATICS = ["203.0.113.0/24", "2001:db8:ff::/48"];
@@ -51,7 +55,11 @@ export interface Frr {
   start(daemon: string): Promise<void>;
 }
 
-function ripdConf(o: RipdOptions, ifname: string, timers: string): string {
+function redistributeLines(options: FrrOptions): string[] {
+  return (options.redistribute ?? ["static"]).map((r) => ` redistribute ${r}`);
+}
+
+function ripdConf(o: RipdOptions, ifname: string, timers: string, redistribute: string[]): string {
   const lines = ["hostname ripd", "log timestamp precision 3", "debug rip events", "debug rip packet", "!"];
   if (o.auth === "md5")
     lines.push("key chain riplet", ` key ${o.keyId ?? 1}`, `  key-string ${o.secret}`, "!");
@@ -65,13 +73,13 @@ function ripdConf(o: RipdOptions, ifname: string, timers: string): string {
   }
   lines.push("!", "router rip");
   if (o.version) lines.push(` version ${o.version}`);
-  lines.push(` network ${ifname}`, " redistribute static", timers, "!");
+  lines.push(` network ${ifname}`, ...redistribute, timers, "!");
   return `${lines.filter(Boolean).join("\n")}\n`;
 }
 
-function ripngdConf(ifname: string, timers: string): string {
+function ripngdConf(ifname: string, timers: string, redistribute: string[]): string {
   const lines = ["hostname ripngd", "debug ripng events", "debug ripng packet", "!", "router ripng"];
-  lines.push(` network ${ifname}`, " redistribute static", timers, "!");
+  lines.push(` network ${ifname}`, ...redistribute, timers, "!");
   return `${lines.filter(Boolean).join("\n")}\n`;
 }
 
@@ -98,9 +106,9 @@ export async function startFrr(lab: Lab, ns: string, options: FrrOptions): Promi
   };
   if (options.ripd) {
     const o = options.ripd === true ? {} : options.ripd;
-    confs.ripd = ripdConf(o, options.ifname, timers);
+    confs.ripd = ripdConf(o, options.ifname, timers, redistributeLines(options));
   }
-  if (options.ripngd) confs.ripngd = ripngdConf(options.ifname, timers);
+  if (options.ripngd) confs.ripngd = ripngdConf(options.ifname, timers, redistributeLines(options));
   for (const [daemon, text] of Object.entries(confs)) writeFileSync(join(dir, `${daemon}.conf`), text);
   await exec(["chown", "-R", "frr:frr", dir, run]);
 
@@ -122,7 +130,7 @@ export async function startFrr(lab: Lab, ns: string, options: FrrOptions): Promi
       await waitFor(() => existsSync(join(run, "zebra.vty")), { timeoutMs: 15_000, what: "zebra vty" });
     }
   };
-  for (const daemon of Object.keys(confs)) await start(daemon);
+  for (const daemon of Object.keys(confs)) if (!options.deferred?.includes(daemon)) await start(daemon);
 
   const stop = async (daemon: string, signal: NodeJS.Signals = "SIGTERM"): Promise<void> => {
     await daemons.get(daemon)?.stop(3000, signal);

@@ -80,7 +80,7 @@ export class Daemon {
       {
         socket: this.config.control.socket,
         interfaces: this.config.interfaces.map((i) => i.name),
-        routes: this.host.speaker.table.active().length,
+        routes: this.host.speaker.table.size - this.host.speaker.table.withdrawingCount,
       },
       "daemon started",
     );
@@ -113,11 +113,9 @@ export class Daemon {
    */
   private withdrawOrphans(existing: ReadonlySet<string>): void {
     const now = monotonicMs();
-    const orphans = this.host.speaker.table
-      .active()
-      .filter((r) => r.owner !== undefined && !existing.has(r.owner));
+    const orphans = [...this.host.speaker.table.owners()].filter((owner) => !existing.has(owner));
     if (orphans.length === 0) return;
-    for (const owner of new Set(orphans.map((r) => r.owner!))) {
+    for (const owner of orphans) {
       const gone = this.host.speaker.withdrawOwner(owner, now);
       for (const route of gone) this.dynamic.delete(route.prefix.text);
       this.deps.log.info(

@@ -64,8 +64,8 @@ export function statusReport(speaker: Speaker, config: DaemonConfig) {
       drops: n.drops,
     })),
     routes: {
-      active: speaker.table.active().length,
-      withdrawing: speaker.table.all().length - speaker.table.active().length,
+      active: speaker.table.size - speaker.table.withdrawingCount,
+      withdrawing: speaker.table.withdrawingCount,
     },
     counters: speaker.counters,
     sequence: speaker.sequence,

@@ -134,9 +134,10 @@ export class Speaker {
       this.links.set(state.name, state);
     }
     for (const name of [...this.links.keys()]) if (!seen.has(name)) this.links.delete(name);
+    if (fresh.length === 0) return []; // the 250 ms poll, nothing new: no copy of the table
     const routes = this.table.all();
     // When every link just got the whole table, pending changes have nowhere left to go.
-    if (fresh.length > 0 && fresh.length === this.links.size) {
+    if (fresh.length === this.links.size) {
       this.table.takeChanges();
       this.schedule.cancelTriggered();
     }
@@ -166,7 +167,7 @@ export class Speaker {
     this.newSession();
     this.table.withdrawAll(now);
     this.table.takeChanges();
-    return this.updateAll(this.table.all().filter((r) => r.state === "withdrawing"));
+    return this.updateAll(this.table.withdrawingRoutes());
   }
 
   nextWakeAt(): number {
