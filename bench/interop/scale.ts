@@ -155,7 +155,10 @@ function frrSender(prefixes: { v4: string[]; v6: string[] }, deadlineMs: number)
     await Promise.all([frr.start("ripd"), frr.start("ripngd")]);
     const pids = ["ripd", "ripngd"].map((d) => frr.daemons.get(d)!.pid);
     const result = await measure(watcher, prefixes, t0, deadlineMs, pids);
-    const stack = ["zebra", "staticd", "ripd", "ripngd"].reduce((sum, d) => sum + rssMiB(frr.daemons.get(d)!.pid), 0);
+    const stack = ["zebra", "staticd", "ripd", "ripngd"].reduce(
+      (sum, d) => sum + rssMiB(frr.daemons.get(d)!.pid),
+      0,
+    );
     return { ...result, stackRssMiB: Math.round(stack * 10) / 10 };
   });
 }

@@ -74,6 +74,10 @@ export class Speaker {
   };
   private configs: Map<string, InterfaceConfig>;
   private readonly links = new Map<string, LinkState>();
+  private readonly lastFullUpdate = new Map<
+    string,
+    { version: number; link: LinkState; config: InterfaceConfig | undefined; actions: SendAction[] }
+  >();
   private readonly schedule: UpdateSchedule;
   private lastSequence: number;
   private sessionSequence: number | undefined;
@@ -130,7 +134,8 @@ export class Speaker {
       if (!this.configs.has(state.name)) continue;
       seen.add(state.name);
       const before = this.links.get(state.name);
-      if (!before || JSON.stringify(before) !== JSON.stringify(state)) fresh.push(state);
+      if (before && JSON.stringify(before) === JSON.stringify(state)) continue; // kept: same object
+      fresh.push(state);
       this.links.set(state.name, state);
     }
     for (const name of [...this.links.keys()]) if (!seen.has(name)) this.links.delete(name);
@@ -184,7 +189,7 @@ export class Speaker {
       this.table.takeChanges();
       this.schedule.periodicSent(now);
       this.counters.updatesSent++;
-      return this.updateAll(this.table.all());
+      return this.periodicUpdate();
     }
     if (this.schedule.triggeredDue(now)) {
       this.schedule.triggeredSent(now);
@@ -194,6 +199,36 @@ export class Speaker {
       return this.updateAll(changes);
     }
     return [];
+  }
+
+  /**
+   * The full table on every link. Unless the table, the link or its settings changed, or the link
+   * signs with a sequence number, the datagrams of the previous periodic update are sent again as
+   * they are: with 20,000 routes, building them anew every 30 s was most of the daemon's CPU and
+   * garbage (issue 6).
+   */
+  private periodicUpdate(): SendAction[] {
+    const out: SendAction[] = [];
+    for (const link of this.links.values()) {
+      const config = this.configs.get(link.name);
+      const cached = this.lastFullUpdate.get(link.name);
+      if (
+        cached &&
+        cached.version === this.table.version &&
+        cached.link === link &&
+        cached.config === config
+      ) {
+        out.push(...this.count(cached.actions));
+        continue;
+      }
+      const actions = this.updateOn(link, this.table.all());
+      const mode = config?.ipv4?.auth.mode ?? "none";
+      if (mode === "none" || mode === "simple") {
+        this.lastFullUpdate.set(link.name, { version: this.table.version, link, config, actions });
+      }
+      out.push(...actions);
+    }
+    return out;
   }
 
   private updateAll(routes: readonly AnnouncedRoute[]): SendAction[] {

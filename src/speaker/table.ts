@@ -36,6 +36,9 @@ export class RouteTable {
   /** Owner interface → its active routes. */
   private readonly owned = new Map<string, Set<string>>();
 
+  /** Bumped by every change of what a full update would say (lets the speaker reuse its datagrams). */
+  version = 0;
+
   constructor(private readonly garbageMs: number) {}
 
   /** Adds or updates a route; returns false when nothing changed (announce is idempotent). */
@@ -48,6 +51,7 @@ export class RouteTable {
     this.routes.set(key, route);
     this.index(route);
     this.changed.add(key);
+    this.version++;
     return true;
   }
 
@@ -60,6 +64,7 @@ export class RouteTable {
     this.routes.set(prefixText, route);
     this.index(route);
     this.changed.add(prefixText);
+    this.version++;
     return true;
   }
 
@@ -68,9 +73,9 @@ export class RouteTable {
     if (route.state === "withdrawing") {
       this.withdrawing.set(key, route.changedAt);
     } else if (route.owner !== undefined) {
-      let keys = this.owned.get(route.owner);
-      if (!keys) this.owned.set(route.owner, (keys = new Set()));
+      const keys = this.owned.get(route.owner) ?? new Set<string>();
       keys.add(key);
+      this.owned.set(route.owner, keys);
     }
   }
 
@@ -110,6 +115,7 @@ export class RouteTable {
       this.withdrawing.delete(key);
       this.routes.delete(key);
       this.changed.delete(key);
+      this.version++;
     }
     return done;
   }

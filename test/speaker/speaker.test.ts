@@ -138,6 +138,41 @@ describe("Speaker: announcing and withdrawing", () => {
     expect(s.nextWakeAt()).toBe(26_000 + 35_000);
   });
 
+  it("an unchanged table's periodic update resends the same datagrams; any change rebuilds them", () => {
+    const s = speaker({ timers: { updateMs: 30_000 } });
+    s.announce(route("198.51.100.0/24"), 1000);
+    s.announce(route("2001:db8:42::/64"), 1000);
+    s.setLinks([LINK]);
+    const at = (t: number) => s.tick(t).map((a) => a.bytes);
+    const first = at(40_000);
+    expect(first).toHaveLength(2);
+    s.setLinks([{ ...LINK }]); // the next poll: an equal link state is not a change
+    const second = at(80_000);
+    expect(second[0]).toBe(first[0]);
+    expect(second[1]).toBe(first[1]);
+    s.announce(route("203.0.113.0/24"), 90_000);
+    s.tick(90_000 + FAST_COALESCE_MS);
+    const third = at(130_000);
+    expect(third[0]).not.toBe(first[0]);
+    expect(v2({ bytes: third[0]! } as SendAction).entries).toHaveLength(2);
+  });
+
+  it("with a crypto key every periodic update is signed anew (RFC 4822 sequence numbers)", () => {
+    const key = { id: 1, secret: Buffer.from("s3cret") };
+    let now = 1_800_000_000;
+    const s = speaker(
+      { timers: { updateMs: 30_000 }, unixSeconds: () => now },
+      { mode: "hmac-sha256", keys: [key] },
+    );
+    s.announce(route("198.51.100.0/24"), 1000);
+    s.setLinks([LINK]);
+    const a = v4Sends(s.tick(40_000))[0]!;
+    now += 40;
+    const b = v4Sends(s.tick(80_000))[0]!;
+    expect(b.bytes).not.toBe(a.bytes);
+    expect(v2(b).auth).not.toEqual(v2(a).auth);
+  });
+
   it("rfc mode holds triggered updates 1-5 s apart (RFC 2453 §3.10.1)", () => {
     const s = speaker({ triggered: "rfc", random: () => 0.5 });
     s.setLinks([LINK]);
