@@ -40,6 +40,17 @@ export function formatValue(value: number, unit: string): string {
   return `${value.toLocaleString("en-US", { maximumFractionDigits: 2 })} ${unit}`;
 }
 
+/**
+ * A line's value as a reader should take it: a convergence that never completed shows its deadline as
+ * a lower bound with what was missing, and a ratio built on such a bound says it is an upper bound.
+ */
+export function valueCell(line: BenchLine): string {
+  const shown = formatValue(line.value, line.unit);
+  if (line.converged === false) return `> ${shown} (${Number(line.missing).toLocaleString("en-US")} missing)`;
+  if (line.bound === "at most") return `≤ ${shown}`;
+  return shown;
+}
+
 /** Extra numeric fields as "routes 10,000, missing 0"; p90/max/min are in the line's own unit. */
 export function details(line: BenchLine): string {
   const sameUnit = ["p90", "max", "min"];

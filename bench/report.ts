@@ -16,10 +16,10 @@ import {
   details,
   formatMs,
   formatRatio,
-  formatValue,
   machineLine,
   order,
   table,
+  valueCell,
 } from "./report-format.js";
 
 export type { BenchLine } from "./report-format.js";
@@ -105,10 +105,9 @@ function scaleRow(line: BenchLine): string[] {
   const parts = line.name.split(".");
   const [, metric, speaker, family] = parts;
   const known = metric && SCALE_LABELS[metric] && speaker && parts.length === (metric === "converge" ? 4 : 3);
-  if (!known)
-    return [line.name.replace(/^scale\./, ""), "", formatValue(line.value, line.unit), details(line)];
+  if (!known) return [line.name.replace(/^scale\./, ""), "", valueCell(line), details(line)];
   const what = family ? `${SCALE_LABELS[metric]} (${family})` : SCALE_LABELS[metric]!;
-  return [what, speaker, formatValue(line.value, line.unit), details(line)];
+  return [what, speaker, valueCell(line), details(line)];
 }
 
 /** Plot rows in the table's order (gateway, then speaker), whatever order the run wrote them in. */
@@ -147,6 +146,7 @@ export function renderResults(lines: BenchLine[], options: RenderOptions = {}): 
     return { line, phase, speaker, gateway };
   });
   const latencyTable = latencyRows(latency, byName, used);
+  const hooks = take((l) => l.name.startsWith("hook-up."));
   const scale = take((l) => l.name.startsWith("scale.") || l.name.startsWith("ratio.scale."));
   const fanin = take((l) => l.name.startsWith("fanin.") || l.name.startsWith("burst."));
   const codec = take((l) => l.unit.endsWith("/s"));
@@ -164,7 +164,8 @@ export function renderResults(lines: BenchLine[], options: RenderOptions = {}): 
   );
   if (latency.length) out.push(`![Latency per trial, log scale](${options.svgHref ?? "bench/latency.svg"})`);
   section("Scale", ["measurement", "speaker", "value", "details"], scale.map(scaleRow));
-  const generic = (l: BenchLine) => [l.name, formatValue(l.value, l.unit), details(l)];
+  const generic = (l: BenchLine) => [l.name, valueCell(l), details(l)];
+  section("Up-script run time (QEMU waits for it)", ["measurement", "median", "details"], hooks.map(generic));
   section("Fan-in and burst", ["measurement", "value", "details"], fanin.map(generic));
   section("Codec", ["benchmark", "rate", "details"], codec.map(generic));
   section("Other", ["measurement", "value", "details"], other.map(generic));

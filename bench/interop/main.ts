@@ -4,9 +4,11 @@
  * (issue 6, SPEC §9). Every figure is measured in network namespaces this process creates and removes.
  * With --json, stdout is one JSON object a line ({"name","unit","value",...}); progress goes to stderr.
  */
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpus, release, totalmem } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { FRR_BIN } from "../../interop/lab/frr.js";
 import { destroyAllLabs } from "../../interop/lab/lab.js";
 import { missingPrerequisites } from "../../interop/lab/prerequisites.js";
 import { runCodec } from "./codec-lines.js";
@@ -39,17 +41,10 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
+/** A tool's version from its `--version` output (stdout or stderr: BIRD prints it on stderr). */
 function version(argv: string[], pattern: RegExp): string {
-  try {
-    const out = execFileSync(argv[0]!, argv.slice(1), {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return pattern.exec(out)?.[1] ?? "unknown";
-  } catch (error) {
-    const err = error as { stdout?: string; stderr?: string };
-    return pattern.exec(`${err.stdout ?? ""}${err.stderr ?? ""}`)?.[1] ?? "unknown";
-  }
+  const { stdout, stderr } = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
+  return pattern.exec(`${stdout ?? ""}${stderr ?? ""}`)?.[1] ?? "unknown";
 }
 
 function machineLine(trials: number): BenchLine {
@@ -61,7 +56,7 @@ function machineLine(trials: number): BenchLine {
     memGiB: Math.round(totalmem() / 2 ** 30),
     kernel: release(),
     node: process.version,
-    frr: version(["vtysh", "--version"], /vtysh\s+([\d.]+)/),
+    frr: version([join(FRR_BIN, "ripd"), "--version"], /version\s+([\d.]+)/i),
     bird: version(["bird", "--version"], /version\s+([\d.]+)/i),
     date: new Date().toISOString(),
     trials,

@@ -16,6 +16,7 @@ import { monotonicMs, SpeakerHost } from "./host.js";
 import type { Logger } from "./log.js";
 import { routesReport, statusReport } from "./reports.js";
 import { loadState, type SavedRoute, writeStateAtomically } from "./state.js";
+import { StateWriter } from "./state-writer.js";
 
 export interface DaemonDeps {
   log: Logger;
@@ -123,35 +124,38 @@ export class Daemon {
         "owner interface gone, withdrawn",
       );
     }
-    this.persist();
     this.host.wake();
+    void this.persist();
   }
 
-  private persist(): void {
-    try {
-      writeStateAtomically(this.config.state, {
-        version: 1,
-        routes: [...this.dynamic.values()].map((r) => ({
-          prefix: r.prefix.text,
-          metric: r.metric,
-          tag: r.tag,
-          ...(r.owner ? { owner: r.owner } : {}),
-          ...(r.nextHop ? { nextHop: r.nextHop } : {}),
-        })),
-        sequence: this.host.speaker.sequence,
-      });
-      this.savedSequence = this.host.speaker.sequence;
-    } catch (error) {
-      // Disk full or read-only: the last good file stays; announcing goes on.
-      this.deps.log.error(
-        { state: this.config.state, err: (error as Error).message },
-        "cannot write state file",
-      );
-    }
+  private readonly writer = new StateWriter({
+    snapshot: () => ({
+      version: 1,
+      routes: [...this.dynamic.values()].map((r) => ({
+        prefix: r.prefix.text,
+        metric: r.metric,
+        tag: r.tag,
+        ...(r.owner ? { owner: r.owner } : {}),
+        ...(r.nextHop ? { nextHop: r.nextHop } : {}),
+      })),
+      sequence: this.host.speaker.sequence,
+    }),
+    write: async (state) => {
+      await writeStateAtomically(this.config.state, state);
+      this.savedSequence = Math.max(this.savedSequence, state.sequence);
+    },
+    // Disk full or read-only: the last good file stays; announcing goes on.
+    onError: (error) =>
+      this.deps.log.error({ state: this.config.state, err: error.message }, "cannot write state file"),
+  });
+
+  /** Writes the state file soon; resolves when a write with every change made so far is done. */
+  private persist(): Promise<void> {
+    return this.writer.save();
   }
 
   private saveSequence(): void {
-    if (this.host.speaker.sequence > this.savedSequence) this.persist();
+    if (this.host.speaker.sequence > this.savedSequence) void this.persist();
   }
 
   async handle(request: Request): Promise<Reply> {
@@ -176,7 +180,7 @@ export class Daemon {
     }
   }
 
-  private announce(id: Request["id"], routes: RouteIn[]): Reply {
+  private async announce(id: Request["id"], routes: RouteIn[]): Promise<Reply> {
     const specs = this.admit(id, routes);
     return Array.isArray(specs) ? this.announceSpecs(id, specs) : specs;
   }
@@ -207,12 +211,17 @@ export class Daemon {
     return specs;
   }
 
-  private announceSpecs(id: Request["id"], specs: RouteSpec[]): Reply {
+  /**
+   * The change goes on the wire first (the triggered update is due in FAST_COALESCE_MS) and is written
+   * meanwhile; the reply waits for the write. A busy hypervisor's disk can take tens of milliseconds
+   * to fsync, and twenty hosts' worth of VMs starting together showed it (issue 6).
+   */
+  private async announceSpecs(id: Request["id"], specs: RouteSpec[]): Promise<Reply> {
     const now = monotonicMs();
     const changed = specs.filter((spec) => this.host.speaker.announce(spec, now));
     for (const spec of specs) this.dynamic.set(spec.prefix.text, spec);
-    this.persist();
     this.host.wake();
+    await this.persist();
     if (changed.length > 0)
       this.deps.log.info(
         { prefixes: changed.map((s) => s.prefix.text), owner: specs[0]?.owner },
@@ -221,7 +230,11 @@ export class Daemon {
     return { id, ok: true, announced: specs.map((s) => s.prefix.text) };
   }
 
-  private withdraw(id: Request["id"], prefixes: string[] | undefined, owner: string | undefined): Reply {
+  private async withdraw(
+    id: Request["id"],
+    prefixes: string[] | undefined,
+    owner: string | undefined,
+  ): Promise<Reply> {
     const now = monotonicMs();
     let withdrawn: string[];
     if (owner !== undefined) {
@@ -240,8 +253,8 @@ export class Daemon {
       }
     }
     for (const key of withdrawn) this.dynamic.delete(key);
-    this.persist();
     this.host.wake();
+    await this.persist();
     if (withdrawn.length > 0) this.deps.log.info({ prefixes: withdrawn, owner }, "withdrawn");
     return { id, ok: true, withdrawn };
   }
@@ -277,7 +290,8 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.server) await stopControlServer(this.server, this.config.control.socket);
     await this.host.stop(this.config.withdrawOnExit);
-    if (!this.config.withdrawOnExit) this.persist();
+    if (!this.config.withdrawOnExit) await this.persist();
+    await this.writer.flush();
     this.deps.log.info({ withdrawn: this.config.withdrawOnExit }, "daemon stopped");
   }
 }

@@ -27,8 +27,8 @@ export interface HookOpContext {
   config: DaemonConfig;
   /** The routes as the policy admits them, or the refusal to send back. */
   admit(id: Request["id"], routes: RouteIn[]): RouteSpec[] | Reply;
-  announce(id: Request["id"], specs: RouteSpec[]): Reply;
-  withdrawOwner(id: Request["id"], owner: string): Reply;
+  announce(id: Request["id"], specs: RouteSpec[]): Promise<Reply>;
+  withdrawOwner(id: Request["id"], owner: string): Promise<Reply>;
   tap?: TapOps;
 }
 
@@ -68,7 +68,7 @@ async function hookUp(request: HookRequest, ctx: HookOpContext, tap: TapOps): Pr
     addresses.map((a) => a.cidr),
   );
   configured.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
-  const reply = ctx.announce(id, specs);
+  const replied = ctx.announce(id, specs);
   try {
     await configured;
     tap.enableForwarding({
@@ -76,17 +76,18 @@ async function hookUp(request: HookRequest, ctx: HookOpContext, tap: TapOps): Pr
       ipv6: addresses.some((a) => a.family === "ipv6"),
     });
   } catch (error) {
-    ctx.withdrawOwner(id, ifname);
+    await replied;
+    await ctx.withdrawOwner(id, ifname);
     throw error;
   }
-  return reply;
+  return replied;
 }
 
 async function hookDown(request: HookRequest, ctx: HookOpContext, tap: TapOps): Promise<Reply> {
-  const reply = ctx.withdrawOwner(request.id, request.ifname);
+  const replied = ctx.withdrawOwner(request.id, request.ifname); // on the wire before the `ip` fork
   const cidrs = tapAddresses(request, ctx.config).map((a) => a.cidr);
   await tap.removeAddresses(request.ifname, cidrs, 1000);
-  return reply;
+  return replied;
 }
 
 export async function handleHook(request: HookRequest, ctx: HookOpContext): Promise<Reply> {

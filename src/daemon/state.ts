@@ -3,7 +3,8 @@
  * number. Written atomically (temp file, fsync, rename, fsync of the directory) on every change, so the
  * file is always either the old state or the new one; read back on start, keeping what is valid.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { mkdir, open, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
 
@@ -60,23 +61,26 @@ export function loadState(path: string): { state: SavedState; problems: string[]
   return { state: { version: 1, routes, sequence }, problems };
 }
 
-/** Writes the whole state so that a crash at any moment leaves the old file or the new one. */
-export function writeStateAtomically(path: string, state: SavedState): void {
+/**
+ * Writes the whole state so that a crash at any moment leaves the old file or the new one, without
+ * blocking the event loop (the fsyncs run on libuv's thread pool).
+ */
+export async function writeStateAtomically(path: string, state: SavedState): Promise<void> {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const temp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temp, "w", 0o600);
+  const file = await open(temp, "w", 0o600);
   try {
-    writeSync(fd, `${JSON.stringify(state, null, 1)}\n`);
-    fsyncSync(fd);
+    await file.writeFile(`${JSON.stringify(state, null, 1)}\n`);
+    await file.sync();
   } finally {
-    closeSync(fd);
+    await file.close();
   }
-  renameSync(temp, path);
-  const dirFd = openSync(dir, "r");
+  await rename(temp, path);
+  const dirHandle = await open(dir, "r");
   try {
-    fsyncSync(dirFd);
+    await dirHandle.sync();
   } finally {
-    closeSync(dirFd);
+    await dirHandle.close();
   }
 }

@@ -11,6 +11,7 @@ import {
   START_MARKER,
   updateBenchmarksMd,
 } from "../../bench/report.js";
+import { valueCell } from "../../bench/report-format.js";
 
 const latency = (name: string, value: number, samples: number[]): BenchLine => ({
   name,
@@ -169,5 +170,29 @@ describe("latencySvg", () => {
     expect(out).toContain("a&lt;b &amp; &quot;c&quot;");
     expect(out).toContain("x &lt; y");
     expect(out).not.toMatch(/<b|& /);
+  });
+});
+
+describe("valueCell", () => {
+  it("shows an unfinished convergence as a lower bound with what was missing", () => {
+    const line = {
+      name: "scale.converge.frr-ripd.ipv4",
+      unit: "ms",
+      value: 90_000,
+      converged: false,
+      missing: 300,
+    };
+    expect(valueCell(line)).toBe("> 90.00 s (300 missing)");
+  });
+
+  it("marks a ratio built on such a bound as an upper bound", () => {
+    expect(
+      valueCell({
+        name: "ratio.scale.converge.riplet/frr-ripd.ipv4",
+        unit: "x",
+        value: 0.0185,
+        bound: "at most",
+      }),
+    ).toBe("≤ 0.02 (54× faster)");
   });
 });

@@ -37,11 +37,11 @@ function harness(
         };
       return routes.map((r) => ({ prefix: parsePrefix(r.prefix), metric: 1, tag: 0, owner: r.owner }));
     },
-    announce: (id: Request["id"], specs: RouteSpec[]): Reply => {
+    announce: async (id: Request["id"], specs: RouteSpec[]): Promise<Reply> => {
       log.push(`announce ${specs.map((s) => `${s.prefix.text}@${s.owner}`).join(" ")}`);
       return { id, ok: true, announced: specs.map((s) => s.prefix.text) };
     },
-    withdrawOwner: (id: Request["id"], owner: string): Reply => {
+    withdrawOwner: async (id: Request["id"], owner: string): Promise<Reply> => {
       log.push(`withdraw ${owner}`);
       return { id, ok: true, withdrawn: [] };
     },

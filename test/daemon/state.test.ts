@@ -3,14 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadState, writeStateAtomically } from "../../src/daemon/state.js";
+import { StateWriter } from "../../src/daemon/state-writer.js";
 
 const dir = () => mkdtempSync(join(tmpdir(), "riplet-state-"));
 const route = { prefix: "198.51.100.0/24", metric: 1, tag: 0, owner: "tap0" };
 
 describe("state file", () => {
-  it("round-trips, creating the directory, leaving no temp file", () => {
+  it("round-trips, creating the directory, leaving no temp file", async () => {
     const path = join(dir(), "deep", "state.json");
-    writeStateAtomically(path, { version: 1, routes: [route], sequence: 1795842861 });
+    await writeStateAtomically(path, { version: 1, routes: [route], sequence: 1795842861 });
     expect(loadState(path)).toEqual({
       state: { version: 1, routes: [route], sequence: 1795842861 },
       problems: [],
@@ -47,13 +48,79 @@ describe("state file", () => {
     ]);
   });
 
-  it("a failed write leaves the last good file", () => {
+  it("a failed write leaves the last good file", async () => {
     const d = dir();
     const path = join(d, "state.json");
-    writeStateAtomically(path, { version: 1, routes: [route], sequence: 1 });
+    await writeStateAtomically(path, { version: 1, routes: [route], sequence: 1 });
     // A directory where the temp file should go makes the write fail, as a full disk would.
     mkdirSync(`${path}.tmp-${process.pid}`);
-    expect(() => writeStateAtomically(path, { version: 1, routes: [], sequence: 2 })).toThrow(/EISDIR/);
+    await expect(writeStateAtomically(path, { version: 1, routes: [], sequence: 2 })).rejects.toThrow(
+      /EISDIR/,
+    );
     expect(JSON.parse(readFileSync(path, "utf8")).sequence).toBe(1);
+  });
+});
+
+describe("StateWriter", () => {
+  /** A write that takes until the test lets it finish, recording what it was given. */
+  function harness() {
+    const writes: number[] = [];
+    const finish: (() => void)[] = [];
+    let value = 0;
+    const errors: string[] = [];
+    const writer = new StateWriter({
+      snapshot: () => ({ version: 1, routes: [], sequence: value }),
+      write: (state) => {
+        writes.push(state.sequence);
+        return new Promise((resolve, reject) => {
+          finish.push(() => (state.sequence < 0 ? reject(new Error("disk full")) : resolve()));
+        });
+      },
+      onError: (error) => errors.push(error.message),
+    });
+    return {
+      writer,
+      writes,
+      finish,
+      errors,
+      set: (v: number) => {
+        value = v;
+      },
+    };
+  }
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it("requests made during a write share one more write, of the state as it is when it starts", async () => {
+    const h = harness();
+    h.set(1);
+    let done = 0;
+    const first = h.writer.save().then(() => done++);
+    h.set(2);
+    const later = [h.writer.save(), h.writer.save(), h.writer.save()].map((p) => p.then(() => done++));
+    h.set(3);
+    expect(h.writes).toEqual([1]);
+    h.finish.shift()!();
+    await first;
+    await tick();
+    expect(done).toBe(1); // the later ones wait for a write that started after them
+    expect(h.writes).toEqual([1, 3]);
+    h.finish.shift()!();
+    await Promise.all(later);
+    expect(done).toBe(4);
+    await h.writer.flush();
+  });
+
+  it("a failed write is reported, its callers still answered, and the next save writes again", async () => {
+    const h = harness();
+    h.set(-1);
+    const failed = h.writer.save();
+    h.finish.shift()!();
+    await failed;
+    expect(h.errors).toEqual(["disk full"]);
+    h.set(5);
+    const next = h.writer.save();
+    h.finish.shift()!();
+    await next;
+    expect(h.writes).toEqual([-1, 5]);
   });
 });
