@@ -48,6 +48,7 @@ export function valueCell(line: BenchLine): string {
   const shown = formatValue(line.value, line.unit);
   if (line.converged === false) return `> ${shown} (${Number(line.missing).toLocaleString("en-US")} missing)`;
   if (line.bound === "at most") return `≤ ${shown}`;
+  if (typeof line.remaining === "number" && line.remaining > 0) return `> ${shown} (still routed)`;
   return shown;
 }
 

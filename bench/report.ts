@@ -147,6 +147,7 @@ export function renderResults(lines: BenchLine[], options: RenderOptions = {}): 
   });
   const latencyTable = latencyRows(latency, byName, used);
   const hooks = take((l) => l.name.startsWith("hook-up."));
+  const stops = take((l) => l.name.startsWith("stop."));
   const scale = take((l) => l.name.startsWith("scale.") || l.name.startsWith("ratio.scale."));
   const fanin = take((l) => l.name.startsWith("fanin.") || l.name.startsWith("burst."));
   const codec = take((l) => l.unit.endsWith("/s"));
@@ -166,6 +167,11 @@ export function renderResults(lines: BenchLine[], options: RenderOptions = {}): 
   section("Scale", ["measurement", "speaker", "value", "details"], scale.map(scaleRow));
   const generic = (l: BenchLine) => [l.name, valueCell(l), details(l)];
   section("Up-script run time (QEMU waits for it)", ["measurement", "median", "details"], hooks.map(generic));
+  section(
+    "The speaker itself stopped (SIGTERM) with a VM up → its routes gone from the gateway",
+    ["measurement", "time", "details"],
+    stops.map(generic),
+  );
   section("Fan-in and burst", ["measurement", "value", "details"], fanin.map(generic));
   section("Codec", ["benchmark", "rate", "details"], codec.map(generic));
   section("Other", ["measurement", "value", "details"], other.map(generic));

@@ -40,6 +40,12 @@ async function runScript(lab: Lab, ns: string, speaker: Speaker, action: "up" | 
   return at;
 }
 
+async function waitForTap(pair: PairLab, vm: VmPlan): Promise<void> {
+  const shown = async () =>
+    (await pair.lab.exec(pair.host.ns, ["ip", "link", "show", vm.tap], { allowFail: true })).code === 0;
+  await waitFor(shown, { timeoutMs: 10_000, intervalMs: 20, what: `QEMU's tap ${vm.tap}` });
+}
+
 /** One VM's three measurements (ms), or throws. */
 async function trial(pair: PairLab, watcher: RouteWatcher, speaker: Speaker, vm: VmPlan) {
   const { lab, host } = pair;
@@ -89,9 +95,10 @@ export async function measureSpeaker(
   trials: number,
   firstVm: number,
   progress: (line: string) => void,
-): Promise<Samples> {
+): Promise<Samples & { stopped: StopResult }> {
   const speaker = await startSpeaker(kind, pair);
   const samples: Samples = { announce: [], withdraw: [], kill: [], hook: [] };
+  let stopped: StopResult;
   try {
     for (let i = 0; i <= trials; i++) {
       const result = await trial(pair, watcher, speaker, vmPlan(firstVm + i));
@@ -100,10 +107,47 @@ export async function measureSpeaker(
       if (i === 0) continue;
       for (const key of ["announce", "withdraw", "kill", "hook"] as const) samples[key].push(result[key]);
     }
+    stopped = await stopWithVm(pair, watcher, speaker, vmPlan(firstVm + trials + 1));
+    progress(
+      `${kind}: stopped with a VM up: ${stopped.remaining ? "still routed" : "withdrawn"} after ${ms(stopped.ms)}`,
+    );
   } finally {
     await speaker.stop();
   }
-  return samples;
+  return { ...samples, stopped };
+}
+
+/** How long the routes of a VM stay on the gateway after its host's speaker is stopped (SIGTERM). */
+export interface StopResult {
+  ms: number;
+  /** Prefixes still on the gateway at the deadline (0: all withdrawn after `ms`). */
+  remaining: number;
+}
+
+const STOP_DEADLINE_MS = 10_000;
+
+async function stopWithVm(
+  pair: PairLab,
+  watcher: RouteWatcher,
+  speaker: Speaker,
+  vm: VmPlan,
+): Promise<StopResult> {
+  const prefixes = [vm.v4, vm.v6];
+  const qemu = startQemu(pair.lab, pair.host.ns, vm);
+  try {
+    await waitForTap(pair, vm);
+    await runScript(pair.lab, pair.host.ns, speaker, "up", vm);
+    await watcher.until(prefixes, true, PHASE_TIMEOUT_MS);
+    const t0 = performance.now();
+    await speaker.stop();
+    try {
+      return { ms: (await watcher.until(prefixes, false, STOP_DEADLINE_MS)) - t0, remaining: 0 };
+    } catch {
+      return { ms: STOP_DEADLINE_MS, remaining: prefixes.filter((p) => watcher.has(p)).length };
+    }
+  } finally {
+    await qemu.stop(1000, "SIGKILL");
+  }
 }
 
 const ms = (n: number) => `${Math.round(n)} ms`;
@@ -116,10 +160,17 @@ export interface LatencyLine {
 }
 
 /** The JSON lines of one speaker × gateway: announce, withdraw, kill, and the up-script's own time. */
-export function latencyLines(kind: SpeakerKind, gateway: GatewayKind, samples: Samples): LatencyLine[] {
-  return (["announce", "withdraw", "kill", "hook"] as const).map((phase) => ({
+export function latencyLines(
+  kind: SpeakerKind,
+  gateway: GatewayKind,
+  samples: Samples & { stopped: StopResult },
+): LatencyLine[] {
+  const lines: LatencyLine[] = (["announce", "withdraw", "kill", "hook"] as const).map((phase) => ({
     name: `${phase === "hook" ? "hook-up" : phase}.${kind}.${gateway}`,
     unit: "ms",
     ...summarize(samples[phase]),
   }));
+  const { ms: after, remaining } = samples.stopped;
+  lines.push({ name: `stop.${kind}.${gateway}`, unit: "ms", value: Math.round(after), remaining });
+  return lines;
 }
