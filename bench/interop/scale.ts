@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { type Frr, startFrr } from "../../interop/lab/frr.js";
 import { startGateway } from "../../interop/lab/gateway.js";
 import { exec, sleep } from "../../interop/lab/proc.js";
-import { spawnRiplet } from "../../interop/lab/riplet.js";
+import { rssMiB, spawnRiplet } from "../../interop/lab/riplet.js";
 import { createPairLab, type PairLab } from "../../interop/lab/topology.js";
 import { waitFor } from "../../interop/lab/wait.js";
 import type { BenchContext } from "./main.js";
@@ -38,11 +38,6 @@ function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
-}
-
-function rssMiB(pid: number): number {
-  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  return Math.round((Number(kb) / 1024) * 10) / 10;
 }
 
 interface SenderResult {

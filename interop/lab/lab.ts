@@ -171,6 +171,14 @@ export class Lab {
     saveRecord(this.record);
   }
 
+  /** A tmpfs of `size` (e.g. "64k") at `dir` (created), unmounted at teardown: a disk that fills. */
+  async mountTmpfs(dir: string, size: string): Promise<void> {
+    mkdirSync(dir, { recursive: true });
+    this.record.mounts = [...(this.record.mounts ?? []), dir];
+    saveRecord(this.record);
+    await exec(["mount", "-t", "tmpfs", "-o", `size=${size},mode=0700`, "tmpfs", dir]);
+  }
+
   /** Stops every process (TERM, then KILL), deletes namespaces, run dirs and temp dirs. Idempotent. */
   async destroy(): Promise<void> {
     if (this.destroyed) return;

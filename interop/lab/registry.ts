@@ -17,6 +17,8 @@ export interface LabRecord {
   owner: { pid: number; start: string };
   namespaces: string[];
   dirs: string[];
+  /** Filesystems mounted for the lab (a tiny tmpfs to fill a disk), unmounted before dirs go. */
+  mounts?: string[];
 }
 
 /** The kernel's start time of a process: a PID alone may have been reused. */
@@ -65,6 +67,7 @@ export function teardownRecordSync(record: LabRecord): void {
     for (const pid of namespacePids(ns)) signalPid(pid, "SIGKILL");
     execQuiet(["ip", "netns", "del", ns]);
   }
+  for (const mount of record.mounts ?? []) execQuiet(["umount", "-l", mount]);
   for (const dir of record.dirs) rmSync(dir, { recursive: true, force: true });
   rmSync(recordPath(record.id), { force: true });
 }

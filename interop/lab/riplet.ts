@@ -1,6 +1,9 @@
 /** Runs the built riplet CLI (bin/riplet.js → dist/) inside lab namespaces. */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { callDaemon } from "../../src/control/client.js";
+import type { Request } from "../../src/control/protocol.js";
 import type { Lab } from "./lab.js";
 import type { Child, ExecResult } from "./proc.js";
 import { waitFor } from "./wait.js";
@@ -38,6 +41,38 @@ export async function startRun(
   });
   if (!child.running) throw new Error(`riplet run exited at start:\n${child.describe()}`);
   return child;
+}
+
+/**
+ * `riplet --socket SOCKET daemon -c CONFIG` in `ns`; resolves once the control socket answers, or
+ * throws with its output if it exits first.
+ */
+export async function startDaemon(lab: Lab, ns: string, socket: string, config: string): Promise<Child> {
+  const child = spawnRiplet(lab, ns, ["--socket", socket, "daemon", "-c", config]);
+  const answers = () =>
+    callDaemon(socket, { id: 0, op: "status" }, 500).then(
+      () => true,
+      () => false,
+    );
+  await waitFor(async () => !child.running || (await answers()), {
+    timeoutMs: 10_000,
+    what: "the daemon's control socket",
+  });
+  if (!child.running) throw new Error(`riplet daemon exited:\n${child.describe()}`);
+  return child;
+}
+
+/** One control request; throws with the daemon's message if it is refused. */
+export async function askDaemon(socket: string, request: Request): Promise<Record<string, unknown>> {
+  const reply = await callDaemon(socket, request);
+  if (!reply.ok) throw new Error(`${request.op} refused: ${reply.error.message}`);
+  return reply;
+}
+
+/** Resident memory of a process in MiB (/proc/PID/status VmRSS). */
+export function rssMiB(pid: number): number {
+  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  return Math.round((Number(kb) / 1024) * 10) / 10;
 }
 
 /** SIGTERM, then the exit code (riplet withdraws before exiting). */

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callDaemon } from "../../src/control/client.js";
 import type { Request } from "../../src/control/protocol.js";
 import {
+  askDaemon,
   type Child,
   createPairLab,
   execRiplet,
@@ -21,8 +22,8 @@ import {
   kernelHasNone,
   median,
   type PairLab,
-  spawnRiplet,
   startGateway,
+  startDaemon as startRipletDaemon,
   waitFor,
 } from "../lab/index.js";
 
@@ -52,29 +53,9 @@ function writeConfig(path: string, dir: string, routes: string[]): void {
   );
 }
 
-async function startDaemon(d: Omit<DaemonLab, "daemon">): Promise<Child> {
-  const child = spawnRiplet(d.pair.lab, d.pair.host.ns, ["--socket", d.socket, "daemon", "-c", d.config]);
-  await waitFor(
-    async () =>
-      !child.running ||
-      (await callDaemon(d.socket, { id: 0, op: "status" }, 500).then(
-        () => true,
-        () => false,
-      )),
-    {
-      timeoutMs: 10_000,
-      what: "the daemon's control socket",
-    },
-  );
-  if (!child.running) throw new Error(`riplet daemon exited:\n${child.describe()}`);
-  return child;
-}
-
-async function ask(d: DaemonLab, request: Request) {
-  const reply = await callDaemon(d.socket, request);
-  if (!reply.ok) throw new Error(`${request.op} refused: ${reply.error.message}`);
-  return reply;
-}
+const startDaemon = (d: Omit<DaemonLab, "daemon">) =>
+  startRipletDaemon(d.pair.lab, d.pair.host.ns, d.socket, d.config);
+const ask = (d: DaemonLab, request: Request) => askDaemon(d.socket, request);
 
 const inKernel = (d: DaemonLab, prefixes: string[]) => () => kernelHasAll(d.pair.lab, d.pair.gw.ns, prefixes);
 const goneFromKernel = (d: DaemonLab, prefixes: string[]) => () =>

@@ -83,7 +83,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const server = createServer((socket) => serve(socket, options.handle, options.onError));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.path, () => {
+    // A burst of VMs starting (or a script looping over `riplet announce`) connects all at once; past
+    // the backlog the kernel refuses a Unix socket connect outright (EAGAIN), so make it deep (the kernel
+    // caps it at net.core.somaxconn, 4096 on current kernels).
+    server.listen({ path: options.path, backlog: 4096 }, () => {
       server.off("error", reject);
       resolve();
     });

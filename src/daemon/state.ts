@@ -4,7 +4,7 @@
  * file is always either the old state or the new one; read back on start, keeping what is valid.
  */
 import { readFileSync } from "node:fs";
-import { mkdir, open, rename } from "node:fs/promises";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
 
@@ -73,9 +73,12 @@ export async function writeStateAtomically(path: string, state: SavedState): Pro
   try {
     await file.writeFile(`${JSON.stringify(state, null, 1)}\n`);
     await file.sync();
-  } finally {
+  } catch (error) {
     await file.close();
+    await unlink(temp).catch(() => {}); // a full disk: leave it no emptier than before
+    throw error;
   }
+  await file.close();
   await rename(temp, path);
   const dirHandle = await open(dir, "r");
   try {
