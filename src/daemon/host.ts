@@ -4,7 +4,7 @@
  */
 import { type LinkMonitor, monitorLinks } from "../host/link-monitor.js";
 import { Speaker, type SpeakerOptions } from "../speaker/speaker.js";
-import type { SendAction } from "../speaker/types.js";
+import type { Inbound, SendAction } from "../speaker/types.js";
 import { interfaceNames, readLinks } from "../transport/interfaces.js";
 import { RipTransport } from "../transport/udp.js";
 import { type Logger, RateLimiter } from "./log.js";
@@ -63,12 +63,34 @@ export class SpeakerHost {
     );
     this.transport = new RipTransport(
       {
-        receive: (inbound) => this.send(this.speaker.receive(inbound, monotonicMs())),
+        receive: (inbound) => this.receive(inbound),
         error: ({ interface: iface, family, operation, error }) =>
           log.error({ interface: iface, family, operation, err: error.message }, "socket error"),
       },
       options.families,
     );
+  }
+
+  /**
+   * One datagram from the network. Whatever it is, it must not stop the daemon: a fault in handling
+   * it is logged (rate-limited, with the sender) and the datagram dropped, and announcing goes on.
+   */
+  private receive(inbound: Inbound): void {
+    let answer: SendAction[];
+    try {
+      answer = this.speaker.receive(inbound, monotonicMs());
+    } catch (error) {
+      this.speaker.counters.packetsDropped++;
+      const suppressed = this.dropLog.allow(`${inbound.source} internal`, monotonicMs());
+      if (suppressed >= 0) {
+        this.options.log.error(
+          { neighbor: inbound.source, port: inbound.sourcePort, err: (error as Error).message, suppressed },
+          "datagram dropped: internal error while handling it",
+        );
+      }
+      return;
+    }
+    void this.send(answer);
   }
 
   async start(): Promise<void> {

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { callDaemon, DaemonUnreachable } from "../control/client.js";
-import type { Reply } from "../control/protocol.js";
+import type { Reply, Request } from "../control/protocol.js";
 import { addressesFromEnv, parseTapAddress, type TapAddress } from "./addresses.js";
 import { configureTap, enableForwarding, interfaceExists, removeAddresses } from "./tap.js";
 
@@ -85,12 +85,8 @@ async function startDaemon(ctx: HookContext): Promise<void> {
   }
 }
 
-async function announce(ctx: HookContext, networks: string[]): Promise<Reply> {
-  const request = {
-    id: 1,
-    op: "announce" as const,
-    routes: networks.map((prefix) => ({ prefix, owner: ctx.ifname })),
-  };
+/** One request to the daemon, starting it first if none answers. */
+async function ask(ctx: HookContext, request: Request): Promise<Reply> {
   try {
     return await callDaemon(ctx.socket, request);
   } catch (error) {
@@ -100,6 +96,27 @@ async function announce(ctx: HookContext, networks: string[]): Promise<Reply> {
   }
 }
 
+/**
+ * What a daemon older than the `hook` op needs: the tap configured here, then the announcement; a
+ * refused announcement takes the addresses off again, so nothing refused is left on the tap.
+ */
+async function upByHand(ctx: HookContext, addresses: TapAddress[]): Promise<Reply> {
+  const cidrs = addresses.map((a) => a.cidr);
+  await configureTap(ctx.ifname, cidrs);
+  enableForwarding({
+    ipv4: addresses.some((a) => a.family === "ipv4"),
+    ipv6: addresses.some((a) => a.family === "ipv6"),
+  });
+  const routes = addresses.map((a) => ({ prefix: a.network, owner: ctx.ifname }));
+  const reply = await ask(ctx, { id: 2, op: "announce", routes });
+  if (!reply.ok) await removeAddresses(ctx.ifname, cidrs, 1000);
+  return reply;
+}
+
+/**
+ * Up through the daemon's `hook` op, the path hooks/fast-hook.pl takes too: the daemon checks the
+ * networks against its policy before it touches the tap, then configures it and announces.
+ */
 export async function hookUp(ctx: HookContext, io: HookIo): Promise<number> {
   const fail = (message: string) => {
     io.err(`riplet hook up ${ctx.ifname}: ${message}`);
@@ -113,18 +130,9 @@ export async function hookUp(ctx: HookContext, io: HookIo): Promise<number> {
       );
     }
     if (!interfaceExists(ctx.ifname)) return fail(`interface ${ctx.ifname} does not exist`);
-    await configureTap(
-      ctx.ifname,
-      addresses.map((a) => a.cidr),
-    );
-    enableForwarding({
-      ipv4: addresses.some((a) => a.family === "ipv4"),
-      ipv6: addresses.some((a) => a.family === "ipv6"),
-    });
-    const reply = await announce(
-      ctx,
-      addresses.map((a) => a.network),
-    );
+    const cidrs = addresses.map((a) => a.cidr);
+    let reply = await ask(ctx, { id: 1, op: "hook", action: "up", ifname: ctx.ifname, addresses: cidrs });
+    if (!reply.ok && reply.error.code === "UNKNOWN_OP") reply = await upByHand(ctx, addresses);
     if (!reply.ok) return fail(reply.error.message);
     return EXIT_OK;
   } catch (error) {

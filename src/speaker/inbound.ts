@@ -7,10 +7,18 @@ import {
   formatIpv6,
   maskToPrefixLength,
   parseIpv4,
+  parseIpv6,
   prefixLengthToMask,
 } from "../wire/address.js";
 import { verify } from "../wire/auth.js";
-import { AFI_UNSPECIFIED, INFINITY_METRIC, RIP_PORT, RIPNG_PORT, RIPNG_VERSION } from "../wire/constants.js";
+import {
+  AFI_INET,
+  AFI_UNSPECIFIED,
+  INFINITY_METRIC,
+  RIP_PORT,
+  RIPNG_PORT,
+  RIPNG_VERSION,
+} from "../wire/constants.js";
 import { WireError } from "../wire/errors.js";
 import * as ripng from "../wire/ripng.js";
 import * as ripv2 from "../wire/ripv2.js";
@@ -35,6 +43,31 @@ const drop = (reason: DropReason, detail: string): Verdict => ({ kind: "drop", r
 export function withoutZone(address: string): string {
   const at = address.indexOf("%");
   return at < 0 ? address : address.slice(0, at);
+}
+
+/**
+ * The configured link a zoneless IPv6 source is on: one whose global or ULA prefix holds it. Such a
+ * source is never a valid RIPng neighbour (RFC 2080 §2.4.2 wants link-local), but knowing its link lets
+ * a Response be dropped for the right reason and a Request (a diagnostic query) be answered.
+ */
+export function ipv6LinkOf(source: string, links: Iterable<LinkState>): LinkState | undefined {
+  let words: readonly number[];
+  try {
+    words = parseIpv6(source);
+  } catch {
+    return undefined;
+  }
+  for (const link of links) {
+    for (const a of link.ipv6 ?? []) {
+      const mine = parseIpv6(a.address);
+      const same = words.every((w, i) => {
+        const mask = prefixLengthToMask(Math.min(32, Math.max(0, a.prefixLength - 32 * i)));
+        return ((w ^ mine[i]!) & mask) >>> 0 === 0;
+      });
+      if (same) return link;
+    }
+  }
+  return undefined;
 }
 
 /** The configured link an IPv4 source is directly connected to (RFC 2453 §3.9.2), if any. */
@@ -80,15 +113,21 @@ function checkAuth(bytes: Uint8Array, auth: AuthConfig, neighbor: Neighbor): Aut
   return { ok: true, sequence };
 }
 
-/** RFC 2453 §3.9.1: a whole-table request is one entry with AFI 0 and metric 16. */
+/**
+ * RFC 2453 §3.9.1: a whole-table request is one entry with AFI 0 and metric 16; otherwise each entry
+ * is answered with our metric for it. Only IPv4 entries are echoed: an AFI 0xFFFF entry is
+ * authentication, and echoed first it would make the reply look authenticated with bytes the requester
+ * chose (found by fuzzing).
+ */
 function ripv2Request(packet: ripv2.Ripv2Packet): Verdict {
   const [first] = packet.entries;
   const wholeTable =
     packet.entries.length === 1 && first!.afi === AFI_UNSPECIFIED && first!.metric === INFINITY_METRIC;
-  const prefixes = packet.entries.map((e) => `${formatIpv4(e.address)}/${maskToPrefixLength(e.mask)}`);
+  const asked = packet.entries.filter((e) => e.afi === AFI_INET);
+  const prefixes = asked.map((e) => `${formatIpv4(e.address)}/${maskToPrefixLength(e.mask)}`);
   const reply = (metrics: number[]): RequestReply => ({
     family: "ipv4",
-    entries: packet.entries.map((e, i) => ({ ...e, metric: metrics[i] ?? INFINITY_METRIC })),
+    entries: asked.map((e, i) => ({ ...e, metric: metrics[i] ?? INFINITY_METRIC })),
   });
   return { kind: "request", wholeTable, prefixes, reply };
 }

@@ -10,8 +10,10 @@ import {
   ROUTE_TIMEOUT_MS,
 } from "../wire/constants.js";
 import * as ripng from "../wire/ripng.js";
+import { maxRipngEntries, type RipngEntry } from "../wire/ripng.js";
 import {
   ipv4LinkOf,
+  ipv6LinkOf,
   judgeRipng,
   judgeRipv2,
   type RequestReply,
@@ -19,6 +21,7 @@ import {
   withoutZone,
 } from "./inbound.js";
 import { type DropReason, type Neighbor, NeighborTable } from "./neighbors.js";
+import { packetizeRipv2 } from "./packetize.js";
 import { type TriggeredMode, UpdateSchedule } from "./schedule.js";
 import { type AnnouncedRoute, type RouteSpec, RouteTable } from "./table.js";
 import type { Inbound, InterfaceConfig, LinkState, SendAction } from "./types.js";
@@ -311,12 +314,14 @@ export class Speaker {
     if (verdict.wholeTable) {
       const routes = this.table.all();
       datagrams = family === "ipv4" ? this.ripv2Table(routes, link) : ripngDatagrams(routes, link);
+      // nothing of that family to tell: an empty Response still says we are here
+      if (datagrams.length === 0) datagrams = this.encodeReply({ family, entries: [] } as RequestReply, link);
     } else {
       const metrics = verdict.prefixes.map((p) => {
         const route = this.table.get(p);
         return route?.state === "active" ? route.metric : INFINITY_METRIC;
       });
-      datagrams = [this.encodeReply(verdict.reply(metrics), link)];
+      datagrams = this.encodeReply(verdict.reply(metrics), link);
     }
     this.counters.packetsSent += datagrams.length;
     return to(datagrams);
@@ -336,17 +341,25 @@ export class Speaker {
     );
   }
 
-  private encodeReply(reply: RequestReply, link: LinkState): Uint8Array {
+  /**
+   * The answer to a specific Request, split like any update: a Request may name more routes than one
+   * datagram holds (RFC 2453's 512 bytes, the link's MTU), and encoding them as one threw, which a
+   * single unauthenticated Request could use to stop the daemon (found by fuzzing).
+   */
+  private encodeReply(reply: RequestReply, link: LinkState): Uint8Array[] {
     if (reply.family === "ipv6") {
-      return ripng.encode({ command: "response", version: RIPNG_VERSION, entries: reply.entries });
+      const capacity = maxRipngEntries(link.mtu);
+      const chunks: RipngEntry[][] = [];
+      for (let i = 0; i < reply.entries.length; i += capacity)
+        chunks.push(reply.entries.slice(i, i + capacity));
+      if (chunks.length === 0) chunks.push([]); // asked for nothing we know of: an empty answer
+      return chunks.map((entries) => ripng.encode({ command: "response", version: RIPNG_VERSION, entries }));
     }
     const auth = this.ripv2Auth(link);
-    return encodeRipv2(
-      "response",
-      reply.entries,
-      auth,
-      sequenceFor(auth, () => this.nextSequence()),
-    );
+    const sequence = sequenceFor(auth, () => this.nextSequence());
+    const chunks = packetizeRipv2(reply.entries, auth.mode);
+    if (chunks.length === 0) chunks.push([]); // asked for nothing we know of: an empty answer
+    return chunks.map((chunk) => encodeRipv2("response", chunk, auth, sequence));
   }
 
   private dropped(neighbor: Neighbor, reason: DropReason, detail: string): SendAction[] {
@@ -360,11 +373,15 @@ export class Speaker {
     if (inbound.interface) return this.links.get(inbound.interface);
     if (inbound.family === "ipv4") return ipv4LinkOf(inbound.source, this.links.values());
     const zone = inbound.source.split("%")[1];
-    return zone ? this.links.get(zone) : undefined;
+    return zone ? this.links.get(zone) : ipv6LinkOf(inbound.source, this.links.values());
   }
 
   private isOwnAddress(source: string, link: LinkState): boolean {
-    return link.ipv4.some((a) => a.address === source) || link.ipv6LinkLocal === source;
+    return (
+      link.ipv4.some((a) => a.address === source) ||
+      link.ipv6LinkLocal === source ||
+      (link.ipv6 ?? []).some((a) => a.address === source)
+    );
   }
 
   /**

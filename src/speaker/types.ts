@@ -36,6 +36,11 @@ export interface LinkState {
   ipv4: { address: string; prefixLength: number }[];
   /** The link-local address RIPng is sent from (RFC 2080 §2.5.1), without a zone. */
   ipv6LinkLocal?: string;
+  /**
+   * Global and ULA IPv6 addresses with prefix lengths: what tells which link a datagram from a
+   * non-link-local source came over (it has no zone), so it is judged by that link's rules.
+   */
+  ipv6?: { address: string; prefixLength: number }[];
   mtu: number;
 }
 

@@ -81,7 +81,11 @@ export function readLinks(names: readonly string[]): LinkState[] {
       (a) =>
         a.family === "IPv6" && a.address.toLowerCase().startsWith("fe80:") && (usable?.has(name) ?? true),
     );
+    const ipv6 = addresses
+      .filter((a) => a.family === "IPv6" && !a.address.toLowerCase().startsWith("fe80:"))
+      .map((a) => ({ address: a.address, prefixLength: Number(a.cidr?.split("/")[1] ?? 128) }));
     const link: LinkState = { name, ipv4, mtu: mtuOf(name) };
+    if (ipv6.length > 0) link.ipv6 = ipv6;
     if (linkLocal) link.ipv6LinkLocal = linkLocal.address.replace(/%.*$/, "");
     links.push(link);
   }

@@ -57,6 +57,20 @@ interface LinkSockets {
   ipv6?: dgram.Socket;
 }
 
+/**
+ * Joins a multicast group; already being a member is fine. The kernel keys a membership by interface:
+ * when the uplink's address changes, leaving with the old address fails (it is gone) and the old
+ * membership stays, so joining with the new one says EADDRINUSE. Treating that as a failure left the
+ * link without a sending socket, retried and failing on every poll (found by the uplink fault test).
+ */
+function joinGroup(join: () => void): void {
+  try {
+    join();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+  }
+}
+
 function bind(socket: dgram.Socket, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
@@ -127,7 +141,7 @@ export class RipTransport {
         socket.setMulticastInterface(v4);
         socket.setMulticastTTL(RIPV2_MULTICAST_TTL); // RFC 2453 §3.6 / BIRD: TTL 1
         socket.setMulticastLoopback(false);
-        this.wildcard4?.addMembership(RIPV2_MULTICAST_GROUP, v4);
+        joinGroup(() => this.wildcard4?.addMembership(RIPV2_MULTICAST_GROUP, v4));
         sockets.ipv4 = socket;
       });
     }
@@ -141,7 +155,7 @@ export class RipTransport {
         socket.setMulticastTTL(RIPNG_HOP_LIMIT);
         socket.setTTL(RIPNG_HOP_LIMIT);
         socket.setMulticastLoopback(false);
-        this.wildcard6?.addMembership(RIPNG_MULTICAST_GROUP, `::%${state.name}`);
+        joinGroup(() => this.wildcard6?.addMembership(RIPNG_MULTICAST_GROUP, `::%${state.name}`));
         sockets.ipv6 = socket;
       });
     }

@@ -27,12 +27,13 @@ export class WireError extends Error {
 }
 
 /** Throws TRUNCATED unless `need` bytes are available at `offset`. Call before every read. */
-export function need(buf: Uint8Array, offset: number, need: number, what: string): void {
-  if (offset < 0 || offset + need > buf.length) {
+export function need(buf: Uint8Array, offset: number, need: number, what: string, end = buf.length): void {
+  // `end` is where the datagram stops inside buf: reading past it would parse the next one's bytes
+  if (offset < 0 || offset + need > end) {
     throw new WireError(
       "TRUNCATED",
       offset,
-      `${what}: need ${need} bytes at offset ${offset}, only ${Math.max(0, buf.length - offset)} left`,
+      `${what}: need ${need} bytes at offset ${offset}, only ${Math.max(0, end - offset)} left`,
     );
   }
 }

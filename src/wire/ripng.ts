@@ -85,7 +85,7 @@ export function encode(packet: RipngPacket, buf?: Uint8Array, offset = 0): Uint8
 export function decode(buf: Uint8Array, offset = 0, end = buf.length): { value: RipngPacket; bytes: number } {
   if (end > buf.length)
     throw new WireError("TRUNCATED", buf.length, `datagram end ${end} is past the buffer`);
-  need(buf, offset, HEADER_BYTES, "RIPng header");
+  need(buf, offset, HEADER_BYTES, "RIPng header", end);
   const commandByte = buf[offset]!;
   // RFC 2080 §2.1: command 1 (request) or 2 (response); anything else is ignored.
   if (commandByte !== COMMAND_REQUEST && commandByte !== COMMAND_RESPONSE) {

@@ -246,7 +246,7 @@ function readCryptoLayout(buf: Uint8Array, view: DataView, offset: number, end: 
       `packet length ${trailer - offset} is not header + whole entries`,
     );
   }
-  need(buf, trailer, AUTH_TRAILER_HEADER_BYTES, "authentication trailer");
+  need(buf, trailer, AUTH_TRAILER_HEADER_BYTES, "authentication trailer", end);
   if (view.getUint16(trailer) !== AFI_AUTH || view.getUint16(trailer + 2) !== AUTH_TRAILER_TYPE) {
     throw new WireError("BAD_AUTH", trailer, "authentication trailer does not start with 0xFFFF 0x0001");
   }
@@ -272,7 +272,7 @@ function readCryptoLayout(buf: Uint8Array, view: DataView, offset: number, end: 
 export function decode(buf: Uint8Array, offset = 0, end = buf.length): { value: Ripv2Packet; bytes: number } {
   if (end > buf.length)
     throw new WireError("TRUNCATED", buf.length, `datagram end ${end} is past the buffer`);
-  need(buf, offset, HEADER_BYTES, "RIP header");
+  need(buf, offset, HEADER_BYTES, "RIP header", end);
   const command = readCommand(buf, offset);
   const version = buf[offset + 1]!;
   // RFC 1058 §3.4: version 0 datagrams are ignored.

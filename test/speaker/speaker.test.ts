@@ -281,6 +281,30 @@ describe("Speaker: what it hears", () => {
     ]);
   });
 
+  it("knows a zoneless global source's link by its prefix, as the real transport delivers it", () => {
+    const reasons: { reason: string; iface: string }[] = [];
+    const s = speaker({
+      events: { drop: (d) => reasons.push({ reason: d.reason, iface: d.neighbor.interface }) },
+    });
+    s.announce(route("2001:db8:42::/64"), 0);
+    s.setLinks([{ ...LINK, ipv6: [{ address: "2001:db8:1::2", prefixLength: 64 }] }]);
+    const response = ripng.encode({ command: "response", version: 1, entries: [] });
+    s.receive({ family: "ipv6", bytes: response, source: "2001:db8:1::3", sourcePort: 521 }, 1);
+    s.receive({ family: "ipv6", bytes: response, source: "2001:db8:2::3", sourcePort: 521 }, 2);
+    expect(reasons).toEqual([
+      { reason: "NOT_LINK_LOCAL", iface: "eth0" }, // RFC 2080 §2.4.2: on the link, but not link-local
+      { reason: "NOT_ON_LINK", iface: "?" },
+    ]);
+    // a diagnostic Request from a global address on the link is answered (RFC 2080 §2.4.1)
+    const request = ripng.encode({
+      command: "request",
+      version: 1,
+      entries: [{ prefix: [0, 0, 0, 0], tag: 0, prefixLength: 0, metric: 16 }],
+    });
+    const out = s.receive({ family: "ipv6", bytes: request, source: "2001:db8:1::3", sourcePort: 4242 }, 3);
+    expect(out.map((a) => [a.interface, a.destination, a.port])).toEqual([["eth0", "2001:db8:1::3", 4242]]);
+  });
+
   it("drops unauthenticated, wrongly signed and replayed packets on an authenticated link", () => {
     const key = { id: 3, secret: Buffer.from("s3cret"), algorithm: "md5" as const };
     const s = withLink({ mode: "md5", keys: [{ id: 3, secret: key.secret }] });
