@@ -6,17 +6,16 @@
  *   kill:     up-script again, then QEMU SIGKILLed (no down-script, the kernel deletes the tap) → gone.
  * Times come from `ip monitor route` events (watch.ts), so polling adds nothing to them.
  */
-import { existsSync } from "node:fs";
 import type { GatewayKind } from "../../interop/lab/gateway.js";
 import type { Lab } from "../../interop/lab/lab.js";
 import type { Child } from "../../interop/lab/proc.js";
+import { qemuArgv } from "../../interop/lab/qemu.js";
 import type { PairLab } from "../../interop/lab/topology.js";
 import { waitFor } from "../../interop/lab/wait.js";
 import { type Speaker, type SpeakerKind, startSpeaker, type VmPlan, vmPlan } from "./speakers.js";
 import { summarize } from "./stats.js";
 import type { RouteWatcher } from "./watch.js";
 
-export const QEMU = "/usr/bin/qemu-system-x86_64";
 /** The slowest alternative measured by hand took 15.6 s to announce; allow twice that. */
 const PHASE_TIMEOUT_MS = 40_000;
 
@@ -24,10 +23,7 @@ export type Phase = "announce" | "withdraw" | "kill";
 export type Samples = Record<Phase, number[]> & { hook: number[] };
 
 function startQemu(lab: Lab, ns: string, vm: VmPlan): Child {
-  if (!existsSync(QEMU)) throw new Error(`${QEMU} is missing; run: npm run setup:interop`);
-  const netdev = `tap,id=n0,ifname=${vm.tap},script=no,downscript=no`;
-  const argv = [QEMU, "-machine", "none", "-nodefaults", "-display", "none", "-netdev", netdev];
-  return lab.spawn(ns, argv, `qemu ${vm.tap}`);
+  return lab.spawn(ns, qemuArgv(`tap,id=n0,ifname=${vm.tap},script=no,downscript=no`), `qemu ${vm.tap}`);
 }
 
 /** Runs the speaker's script for vm; resolves with its exit time; throws with its output on failure. */
@@ -52,14 +48,7 @@ async function trial(pair: PairLab, watcher: RouteWatcher, speaker: Speaker, vm:
   const prefixes = [vm.v4, vm.v6];
   const qemu = startQemu(lab, host.ns, vm);
   try {
-    await waitFor(
-      async () => (await lab.exec(host.ns, ["ip", "link", "show", vm.tap], { allowFail: true })).code === 0,
-      {
-        timeoutMs: 10_000,
-        intervalMs: 20,
-        what: `QEMU's tap ${vm.tap}`,
-      },
-    );
+    await waitForTap(pair, vm);
     let t0 = performance.now();
     const [hookEnd, arrived] = await Promise.all([
       runScript(lab, host.ns, speaker, "up", vm),

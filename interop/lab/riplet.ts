@@ -44,11 +44,18 @@ export async function startRun(
 }
 
 /**
- * `riplet --socket SOCKET daemon -c CONFIG` in `ns`; resolves once the control socket answers, or
+ * `riplet --socket SOCKET [EXTRA] daemon -c CONFIG` in `ns`; resolves once the control socket answers, or
  * throws with its output if it exits first.
  */
-export async function startDaemon(lab: Lab, ns: string, socket: string, config: string): Promise<Child> {
-  const child = spawnRiplet(lab, ns, ["--socket", socket, "daemon", "-c", config]);
+export async function startDaemon(
+  lab: Lab,
+  ns: string,
+  socket: string,
+  config: string,
+  /** Global options before `daemon`, e.g. `--log-level trace`. */
+  extra: string[] = [],
+): Promise<Child> {
+  const child = spawnRiplet(lab, ns, ["--socket", socket, ...extra, "daemon", "-c", config]);
   const answers = () =>
     callDaemon(socket, { id: 0, op: "status" }, 500).then(
       () => true,

@@ -6,7 +6,7 @@
  * deletes its tap and the daemon withdraws the tap's routes within 1 s; ten QEMUs at once are all routed.
  * FRR without auth, BIRD with hmac-sha256. Prints hook run time and QEMU-start-to-route (median of 10).
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
@@ -19,6 +19,7 @@ import {
   kernelHasNone,
   median,
   type PairLab,
+  qemuArgv,
   startGateway,
   waitFor,
 } from "../lab/index.js";
@@ -27,7 +28,6 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 const HOOK_UP = join(ROOT, "hooks/qemu-ifup");
 const HOOK_DOWN = join(ROOT, "hooks/qemu-ifdown");
 const RUNS = 10;
-const QEMU = "/usr/bin/qemu-system-x86_64";
 
 interface Vm {
   tap: string;
@@ -52,7 +52,6 @@ for (const [kind, auth] of [
     let socket: string;
 
     beforeAll(async () => {
-      if (!existsSync(QEMU)) throw new Error(`${QEMU} is missing; install with: npm run setup:interop`);
       pair = await createPairLab(`qemu-${kind}`);
       await startGateway(
         kind,
@@ -81,18 +80,7 @@ for (const [kind, auth] of [
     /** QEMU with no guest, only the tap and the hooks, in the host namespace. */
     function spawnQemu(tap: string, addresses: string): Child {
       const netdev = `tap,id=n0,ifname=${tap},script=${HOOK_UP},downscript=${HOOK_DOWN}`;
-      const argv = [
-        ...env,
-        `RIPLET_ADDRESSES=${addresses}`,
-        QEMU,
-        "-machine",
-        "none",
-        "-nodefaults",
-        "-display",
-        "none",
-        "-netdev",
-        netdev,
-      ];
+      const argv = [...env, `RIPLET_ADDRESSES=${addresses}`, ...qemuArgv(netdev)];
       return pair.lab.spawn(pair.host.ns, argv, `qemu ${tap}`);
     }
 
