@@ -48,6 +48,7 @@ function writeConfig(path: string, dir: string, routes: string[]): void {
       `routes: [${routes.map((r) => `{ prefix: ${r} }`).join(", ")}]`,
       "allow: [198.51.100.0/22, 203.0.113.0/24, 198.18.0.0/15, 2001:db8:42::/48]",
       `control: { socket: ${join(dir, "riplet.sock")} }`,
+      'metrics: { listen: "127.0.0.1:9520" }',
       `state: ${join(dir, "state.json")}`,
     ].join("\n"),
   );
@@ -174,6 +175,27 @@ interopDescribe("riplet daemon → FRR gateway", () => {
     );
     expect(status.neighbors.find((n) => n.address === d.pair.gw.v4)!.routes).toBeGreaterThan(0);
     expect(status.counters.packetsSent).toBeGreaterThan(0);
+  });
+
+  it("serves Prometheus metrics of the live daemon (scraped inside its namespace)", async () => {
+    await ask(d, { id: 1, op: "announce", routes: [{ prefix: "198.51.103.0/24" }] });
+    await waitFor(inKernel(d, ["198.51.103.0/24"]), { timeoutMs: 10_000, what: "announce" });
+    const scrape = `fetch("http://127.0.0.1:9520/metrics").then(r => r.text()).then(t => process.stdout.write(t))`;
+    const { stdout } = await d.pair.lab.exec(d.pair.host.ns, [process.execPath, "-e", scrape]);
+    const value = (pattern: RegExp) => Number(pattern.exec(stdout)?.[1] ?? Number.NaN);
+    expect(value(/^riplet_routes\{state="active"\} (\d+)$/m)).toBeGreaterThanOrEqual(2);
+    expect(value(/^riplet_neighbors (\d+)$/m)).toBe(2); // the FRR gateway: ripd and ripngd
+    expect(stdout).toMatch(
+      /^riplet_neighbor_last_heard_seconds\{neighbor="192\.0\.2\.1",interface="vhost",family="ipv4"\} /m,
+    );
+    expect(value(/^riplet_announce_to_send_seconds_count (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^riplet_triggered_updates_sent_total (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    const shown = stdout
+      .split("\n")
+      .filter((l) =>
+        /^riplet_(routes|neighbor|announce_to_send_seconds_(count|sum)|packets|updates|triggered)/.test(l),
+      );
+    console.log(JSON.stringify({ test: "metrics-scrape", lines: shown }));
   });
 
   it("refuses bad requests with a code and keeps serving", async () => {

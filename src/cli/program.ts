@@ -1,6 +1,8 @@
 /** createProgram(): the whole command line, built fresh for each run so tests can drive it in-process. */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { announceCommand, withdrawCommand } from "./commands/announce.js";
+import { completionCommand } from "./commands/completion.js";
 import { daemonCommand } from "./commands/daemon.js";
 import { decodeCommand } from "./commands/decode.js";
 import { demoCommand } from "./commands/demo.js";
@@ -13,7 +15,30 @@ import { runCommand } from "./commands/run.js";
 import { statusCommand } from "./commands/status.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 
-export const VERSION = "0.1.0";
+/**
+ * The version in package.json, which every install carries: one source for `riplet --version`. Looked
+ * for upwards, as this file runs from src/cli (tests) or dist/src/cli (installed).
+ */
+function packageVersion(): string {
+  for (let dir = new URL(".", import.meta.url); ; dir = new URL("..", dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL("package.json", dir), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "riplet" && pkg.version) return pkg.version;
+    } catch {
+      // not here: one level up
+    }
+    if (dir.pathname === "/") return "unknown";
+  }
+}
+
+export const VERSION = packageVersion();
+
+/** The end of every command's help, as a man page's EXIT STATUS section (SPEC §2). */
+const EXIT_STATUS_HELP =
+  "\nExit status: 0 ok, 1 the operation failed, 2 usage or config error (a refused prefix too),\n3 the daemon could not be reached. More: README.md, docs/RELIABILITY.md, docs/BENCHMARKS.md.";
 
 export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command("riplet")
@@ -47,9 +72,11 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   program.addCommand(runCommand(io, setExit, logLevel));
   program.addCommand(listenCommand(io, setExit));
   program.addCommand(queryCommand(io, setExit));
+  program.addCommand(completionCommand(io, setExit, () => program));
   for (const command of allCommands(program)) {
     command.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   }
+  for (const command of program.commands) command.addHelpText("afterAll", EXIT_STATUS_HELP);
   return program;
 }
 

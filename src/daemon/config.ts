@@ -103,6 +103,17 @@ export const configSchema = z
       .optional(),
     state: z.string().min(1).optional(),
     taps: z.record(z.string(), z.object({ addresses: z.array(z.string()) }).strict()).optional(),
+    metrics: z
+      .object({
+        listen: z
+          .string()
+          .regex(
+            /^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/,
+            "host:port, e.g. 127.0.0.1:9520 or [::1]:9520",
+          ),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -119,6 +130,8 @@ export interface DaemonConfig {
   control: { socket: string; mode: number; group?: string };
   state: string;
   taps: Record<string, { addresses: string[] }>;
+  /** Where to serve Prometheus metrics, if anywhere. */
+  metrics?: { host: string; port: number };
 }
 
 /** Reads a secretFile; injected so parsing stays testable and the file I/O stays at the edge. */
@@ -282,5 +295,12 @@ function normalize(raw: RawConfig, failAt: Fail, readSecret: SecretReader): Daem
     },
     state: raw.state ?? DEFAULT_STATE_PATH,
     taps: raw.taps ?? {},
+    ...(raw.metrics ? { metrics: listenAddress(raw.metrics.listen) } : {}),
   };
+}
+
+/** "127.0.0.1:9520" / "[::1]:9520" → host and port (the schema checked the shape). */
+function listenAddress(text: string): { host: string; port: number } {
+  const at = text.lastIndexOf(":");
+  return { host: text.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(text.slice(at + 1)) };
 }

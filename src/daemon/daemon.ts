@@ -14,6 +14,7 @@ import type { DaemonConfig } from "./config.js";
 import { handleHook } from "./hook-op.js";
 import { monotonicMs, SpeakerHost } from "./host.js";
 import type { Logger } from "./log.js";
+import { MetricsEndpoint } from "./metrics.js";
 import { routesReport, statusReport } from "./reports.js";
 import { loadState, type SavedRoute, writeStateAtomically } from "./state.js";
 import { StateWriter } from "./state-writer.js";
@@ -33,6 +34,7 @@ export class Daemon {
   /** Routes that came over the socket (owners, metrics): these are what the state file keeps. */
   private readonly dynamic = new Map<string, RouteSpec>();
   private savedSequence = 0;
+  private metrics?: MetricsEndpoint;
 
   constructor(private readonly deps: DaemonDeps) {
     this.config = deps.loadConfig();
@@ -58,7 +60,10 @@ export class Daemon {
       initialSequence: state.sequence,
       log,
       onInterfacesPolled: (names) => this.withdrawOrphans(names),
-      afterSend: () => this.saveSequence(),
+      afterSend: () => {
+        this.saveSequence();
+        this.metrics?.sent();
+      },
     });
     // The control socket first: a second daemon must stop here, before it sends anything.
     this.server = await startControlServer({
@@ -68,6 +73,7 @@ export class Daemon {
       handle: (request) => this.handle(request),
       onError: (error) => log.error({ err: error.message }, "control request failed"),
     });
+    if (this.config.metrics) await this.startMetrics(this.config.metrics);
     for (const route of this.config.routes) this.host.speaker.announce(route, monotonicMs());
     this.restore(state.routes);
     try {
@@ -85,6 +91,17 @@ export class Daemon {
       },
       "daemon started",
     );
+  }
+
+  private async startMetrics({ host, port }: { host: string; port: number }): Promise<void> {
+    try {
+      this.metrics = await MetricsEndpoint.start({ speaker: () => this.host.speaker }, host, port);
+    } catch (error) {
+      if (this.server) await stopControlServer(this.server, this.config.control.socket);
+      throw error;
+    }
+    const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`;
+    this.deps.log.info({ url }, "metrics served");
   }
 
   /** Saved routes come back at once; one whose owner vanished while we were down is withdrawn. */
@@ -220,6 +237,7 @@ export class Daemon {
     const now = monotonicMs();
     const changed = specs.filter((spec) => this.host.speaker.announce(spec, now));
     for (const spec of specs) this.dynamic.set(spec.prefix.text, spec);
+    if (changed.length > 0) this.metrics?.changed();
     this.host.wake();
     await this.persist();
     if (changed.length > 0)
@@ -253,6 +271,7 @@ export class Daemon {
       }
     }
     for (const key of withdrawn) this.dynamic.delete(key);
+    if (withdrawn.length > 0) this.metrics?.changed();
     this.host.wake();
     await this.persist();
     if (withdrawn.length > 0) this.deps.log.info({ prefixes: withdrawn, owner }, "withdrawn");
@@ -289,6 +308,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     if (this.server) await stopControlServer(this.server, this.config.control.socket);
+    this.metrics?.close();
     await this.host.stop(this.config.withdrawOnExit);
     if (!this.config.withdrawOnExit) await this.persist();
     await this.writer.flush();

@@ -75,6 +75,8 @@ export class Speaker {
     triggeredUpdatesSent: 0,
     requestsAnswered: 0,
   };
+  /** Every drop since start, by reason (the neighbour table forgets neighbours; this does not). */
+  readonly dropsByReason: Partial<Record<DropReason, number>> = {};
   private configs: Map<string, InterfaceConfig>;
   private readonly links = new Map<string, LinkState>();
   private readonly lastFullUpdate = new Map<
@@ -365,6 +367,7 @@ export class Speaker {
   private dropped(neighbor: Neighbor, reason: DropReason, detail: string): SendAction[] {
     this.neighbors.dropped(neighbor, reason);
     this.counters.packetsDropped++;
+    this.dropsByReason[reason] = (this.dropsByReason[reason] ?? 0) + 1;
     this.options.events?.drop?.({ neighbor, reason, detail });
     return [];
   }

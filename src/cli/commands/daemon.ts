@@ -10,6 +10,10 @@ import { createLogger, type Logger } from "../../daemon/log.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, untilStopped } from "../io.js";
 
 const EXAMPLES = `
+Examples:
+  sudo riplet daemon -c /etc/riplet/riplet.yaml
+  sudo systemctl enable --now riplet        (docs/riplet.service runs this for you)
+
 Example config (YAML or JSON; see the README for every field):
   interfaces:
     - name: eth0

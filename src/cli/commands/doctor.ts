@@ -23,6 +23,10 @@ export function doctorCommand(io: CliIo, setExit: (code: number) => void, socket
       "gateway to ask (default: a neighbour heard, else the default route's gateway)",
     )
     .option("--json", "one JSON object per check")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  sudo riplet doctor tap0\n  sudo riplet doctor --gateway 192.0.2.1 --json",
+    )
     .action(
       async (ifname: string | undefined, options: { config: string; gateway?: string; json?: boolean }) => {
         let config: DaemonConfig | undefined;

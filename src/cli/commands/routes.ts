@@ -11,6 +11,10 @@ export function routesCommand(io: CliIo, setExit: (code: number) => void, socket
       "Routes the daemon announces: active, or withdrawing (sent with metric 16 until the garbage time ends).",
     )
     .option("--json", "one JSON object per route")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  riplet routes\n  riplet routes --json | jq -r 'select(.owner == \"tap0\") | .prefix'",
+    )
     .action(async (options: { json?: boolean }) => {
       const asked = await ask(io, "routes", socket(), { id: 1, op: "routes" });
       if (!asked.ok) return setExit(asked.code);

@@ -41,6 +41,10 @@ export function statusCommand(io: CliIo, setExit: (code: number) => void, socket
       "What the daemon sees: its uplinks, every RIP/RIPng neighbour heard (last heard, routes, bad packets and routes by reason), and packet counters.",
     )
     .option("--json", "one JSON object")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  riplet status\n  riplet --socket /run/riplet/riplet.sock status --json",
+    )
     .action(async (options: { json?: boolean }) => {
       const asked = await ask(io, "status", socket(), { id: 1, op: "status" });
       if (!asked.ok) return setExit(asked.code);

@@ -1,0 +1,88 @@
+/**
+ * The npm package as a user gets it: `npm pack`, then `npm install -g` of the tarball into a temporary
+ * prefix; `riplet`, `riplet-qemu-ifup` and `riplet-qemu-ifdown` are on that prefix's PATH and work,
+ * and the tarball carries what runs and nothing of the tests, benchmarks or lab.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../lab/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "riplet-pack-"));
+const prefix = join(dir, "prefix");
+let tarball = "";
+
+const npm = (args: string[], cwd = REPO_ROOT) =>
+  execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 240_000 });
+
+beforeAll(() => {
+  npm(["pack", "--pack-destination", dir, "--silent"]);
+  tarball = join(dir, readdirSync(dir).find((f) => f.endsWith(".tgz"))!);
+  // deps come from the cache `npm ci` filled, or the registry
+  npm(["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", tarball], dir);
+}, 300_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const bin = (name: string) => join(prefix, "bin", name);
+const run = (name: string, args: string[]) =>
+  spawnSync(bin(name), args, {
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      PATH: `${join(prefix, "bin")}:${process.env.PATH}`,
+      RIPLET_SOCKET: join(dir, "no-daemon.sock"),
+      RIPLET_CONFIG: join(dir, "no-config.yaml"),
+      RIPLET_ADDRESSES: "",
+    },
+  });
+
+describe("npm pack → npm install -g", () => {
+  it("puts riplet on PATH with the package's version, help and completion", () => {
+    expect(run("riplet", ["--version"]).stdout.trim()).toBe(
+      (JSON.parse(npm(["pkg", "get", "version"])) as string).trim(),
+    );
+    const help = run("riplet", ["help", "status"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/Usage: riplet status/);
+    expect(run("riplet", ["completion", "bash"]).stdout).toMatch(/complete -F _riplet riplet/);
+  });
+
+  it("puts both QEMU hooks on PATH, working from the installed copy", () => {
+    const up = run("riplet-qemu-ifup", []);
+    expect(up.status).toBe(2);
+    expect(up.stderr).toMatch(/usage: .*qemu-ifup IFNAME/);
+    expect(run("riplet-qemu-ifdown", []).status).toBe(0);
+    // through the symlink npm made, the hook finds the installed riplet (not this checkout)
+    const missing = run("riplet-qemu-ifup", ["rl-no-such-tap"]);
+    expect(missing.stderr).toBe(
+      `riplet hook up rl-no-such-tap: no addresses: set RIPLET_ADDRESSES=198.51.100.1/24 or taps.rl-no-such-tap.addresses in ${join(dir, "no-config.yaml")}\n`,
+    );
+  });
+
+  it("ships what runs and nothing else", () => {
+    const files = execFileSync("tar", ["tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean);
+    const top = new Set(
+      files.map((f) =>
+        f
+          .replace(/^package\//, "")
+          .split("/")
+          .slice(0, 2)
+          .join("/"),
+      ),
+    );
+    expect([...top].sort()).toEqual(
+      expect.arrayContaining([
+        "README.md",
+        "bin/riplet.js",
+        "dist/src",
+        "docs/riplet.service",
+        "hooks/fast-hook.pl",
+        "hooks/qemu-ifup",
+        "package.json",
+      ]),
+    );
+    expect(files.some((f) => /\/(test|bench|interop|dist\/bench|dist\/interop)\//.test(f))).toBe(false);
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * Prometheus metrics (`metrics: { listen: 127.0.0.1:9520 }`): GET /metrics, in the text format
+ * prom-client writes. Values are read from the live speaker at scrape time, so nothing is counted
+ * twice; only the announce-to-send latency is observed as it happens. prom-client is loaded only
+ * when metrics are configured (it costs ~60 ms of start-up).
+ */
+import { createServer, type Server } from "node:http";
+import type { Histogram, Registry } from "prom-client";
+import type { Speaker } from "../speaker/speaker.js";
+import { monotonicMs } from "./host.js";
+
+export interface MetricsSource {
+  speaker(): Speaker;
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** Observed for every announcement: from the control request to its update leaving the host. */
+  announceToSend: Histogram;
+}
+
+export async function createMetrics(source: MetricsSource): Promise<Metrics> {
+  const client = await import("prom-client");
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: "riplet_" }); // riplet_process_resident_memory_bytes, …
+  const speaker = () => source.speaker();
+  const counter = (name: string, help: string, value: () => number) =>
+    new client.Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  new client.Gauge({
+    name: "riplet_routes",
+    help: "Routes announced, by state (withdrawing: sent with metric 16 until the garbage time ends)",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const table = speaker().table;
+      this.set({ state: "active" }, table.size - table.withdrawingCount);
+      this.set({ state: "withdrawing" }, table.withdrawingCount);
+    },
+  });
+  counter("riplet_updates_sent_total", "Periodic updates sent", () => speaker().counters.updatesSent);
+  counter(
+    "riplet_triggered_updates_sent_total",
+    "Triggered updates sent",
+    () => speaker().counters.triggeredUpdatesSent,
+  );
+  counter("riplet_packets_sent_total", "RIP/RIPng datagrams sent", () => speaker().counters.packetsSent);
+  counter(
+    "riplet_packets_received_total",
+    "RIP/RIPng datagrams received",
+    () => speaker().counters.packetsReceived,
+  );
+  counter("riplet_requests_answered_total", "Requests answered", () => speaker().counters.requestsAnswered);
+  counter(
+    "riplet_auth_failures_total",
+    "Datagrams dropped for authentication (missing, failed, replayed)",
+    () => {
+      const d = speaker().dropsByReason;
+      return (d.AUTH_MISSING ?? 0) + (d.AUTH_FAILED ?? 0) + (d.AUTH_REPLAY ?? 0);
+    },
+  );
+  new client.Counter({
+    name: "riplet_packets_dropped_total",
+    help: "Datagrams dropped, by reason (riplet status shows them per neighbour)",
+    labelNames: ["reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(speaker().dropsByReason)) this.inc({ reason }, n);
+    },
+  });
+  new client.Gauge({
+    name: "riplet_neighbors",
+    help: "RIP/RIPng neighbours heard",
+    registers: [registry],
+    collect() {
+      this.set(
+        speaker()
+          .neighbors.all()
+          .filter((n) => n.lastHeard !== undefined).length,
+      );
+    },
+  });
+  new client.Gauge({
+    name: "riplet_neighbor_last_heard_seconds",
+    help: "Seconds since a valid packet from each neighbour",
+    labelNames: ["neighbor", "interface", "family"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const now = monotonicMs();
+      for (const n of speaker().neighbors.all()) {
+        if (n.lastHeard === undefined) continue;
+        this.set(
+          { neighbor: n.address, interface: n.interface, family: n.family },
+          (now - n.lastHeard) / 1000,
+        );
+      }
+    },
+  });
+  const announceToSend = new client.Histogram({
+    name: "riplet_announce_to_send_seconds",
+    help: "From an announce or withdraw request to its update leaving the host",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  return { registry, announceToSend };
+}
+
+/** Serves GET /metrics; anything else is a 404. Resolves once listening. */
+export function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
+      response.writeHead(404, { "content-type": "text/plain" }).end("riplet serves /metrics only\n");
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
+      (error: Error) => response.writeHead(500, { "content-type": "text/plain" }).end(`${error.message}\n`),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}
+
+/**
+ * The daemon's metrics endpoint: started from the config, told when a request changed the table and
+ * when updates went out (so riplet_announce_to_send_seconds measures the daemon's own delay).
+ */
+export class MetricsEndpoint {
+  private pending: number[] = [];
+
+  private constructor(
+    private readonly metrics: Metrics,
+    private readonly server: Server,
+  ) {}
+
+  static async start(source: MetricsSource, host: string, port: number): Promise<MetricsEndpoint> {
+    const metrics = await createMetrics(source);
+    try {
+      return new MetricsEndpoint(metrics, await serveMetrics(metrics, host, port));
+    } catch (error) {
+      throw new Error(`cannot serve metrics on ${host}:${port}: ${(error as Error).message}`);
+    }
+  }
+
+  /** A request changed what is announced: its update is due. */
+  changed(): void {
+    this.pending.push(performance.now());
+  }
+
+  /** Updates went out: every change waiting for one has been sent. */
+  sent(): void {
+    if (this.pending.length === 0) return;
+    const now = performance.now();
+    for (const at of this.pending) this.metrics.announceToSend.observe((now - at) / 1000);
+    this.pending = [];
+  }
+
+  close(): void {
+    this.server.close();
+  }
+}
