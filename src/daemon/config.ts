@@ -5,6 +5,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { checkSchema, type HealthCheck, healthCheckOf } from "../health/config.js";
 import { admitPrefix, type Policy } from "../speaker/policy.js";
 import { type Prefix, PrefixError } from "../speaker/prefix.js";
 import type { TriggeredMode } from "../speaker/schedule.js";
@@ -68,6 +69,7 @@ const route = z
     tag: z.number().int().min(0).max(65535).optional(),
     nextHop: address.optional(),
     owner: z.string().min(1).optional(),
+    check: checkSchema.optional(),
   })
   .strict();
 
@@ -103,6 +105,7 @@ export const configSchema = z
       .optional(),
     state: z.string().min(1).optional(),
     taps: z.record(z.string(), z.object({ addresses: z.array(z.string()) }).strict()).optional(),
+    maintenance: z.string().min(1).optional(),
     metrics: z
       .object({
         listen: z
@@ -130,6 +133,10 @@ export interface DaemonConfig {
   control: { socket: string; mode: number; group?: string };
   state: string;
   taps: Record<string, { addresses: string[] }>;
+  /** Health checks of config routes, by prefix: announced only while healthy. */
+  checks: Map<string, HealthCheck>;
+  /** While this file exists every route is withdrawn (maintenance). */
+  maintenance?: string;
   /** Where to serve Prometheus metrics, if anywhere. */
   metrics?: { host: string; port: number };
 }
@@ -295,6 +302,12 @@ function normalize(raw: RawConfig, failAt: Fail, readSecret: SecretReader): Daem
     },
     state: raw.state ?? DEFAULT_STATE_PATH,
     taps: raw.taps ?? {},
+    checks: new Map(
+      (raw.routes ?? []).flatMap((r, i) =>
+        r.check ? [[routes[i]!.prefix.text, healthCheckOf(r.check)] as const] : [],
+      ),
+    ),
+    ...(raw.maintenance ? { maintenance: raw.maintenance } : {}),
     ...(raw.metrics ? { metrics: listenAddress(raw.metrics.listen) } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { PrefixError } from "../speaker/prefix.js";
 import type { RouteSpec } from "../speaker/table.js";
 import { interfaceNames } from "../transport/interfaces.js";
 import type { DaemonConfig } from "./config.js";
+import { Gate, type GateTarget } from "./gate.js";
 import { handleHook } from "./hook-op.js";
 import { monotonicMs, SpeakerHost } from "./host.js";
 import type { Logger } from "./log.js";
@@ -35,6 +36,7 @@ export class Daemon {
   private readonly dynamic = new Map<string, RouteSpec>();
   private savedSequence = 0;
   private metrics?: MetricsEndpoint;
+  private gate!: Gate;
 
   constructor(private readonly deps: DaemonDeps) {
     this.config = deps.loadConfig();
@@ -74,7 +76,8 @@ export class Daemon {
       onError: (error) => log.error({ err: error.message }, "control request failed"),
     });
     if (this.config.metrics) await this.startMetrics(this.config.metrics);
-    for (const route of this.config.routes) this.host.speaker.announce(route, monotonicMs());
+    this.gate = new Gate(this.gateTarget(), this.deps.log, this.config.maintenance);
+    this.announceConfigRoutes(this.config);
     this.restore(state.routes);
     try {
       await this.host.start();
@@ -95,13 +98,45 @@ export class Daemon {
 
   private async startMetrics({ host, port }: { host: string; port: number }): Promise<void> {
     try {
-      this.metrics = await MetricsEndpoint.start({ speaker: () => this.host.speaker }, host, port);
+      this.metrics = await MetricsEndpoint.start(
+        {
+          speaker: () => this.host.speaker,
+          health: () => this.gate?.report() ?? [],
+          maintenance: () => this.gate !== undefined && !this.gate.open,
+        },
+        host,
+        port,
+      );
     } catch (error) {
       if (this.server) await stopControlServer(this.server, this.config.control.socket);
       throw error;
     }
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`;
     this.deps.log.info({ url }, "metrics served");
+  }
+
+  /** Config routes: a checked one goes through its health check, the rest out at once (gate open). */
+  private announceConfigRoutes(config: DaemonConfig): void {
+    const now = monotonicMs();
+    for (const route of config.routes) {
+      const check = config.checks.get(route.prefix.text);
+      if (check) this.gate.watch(route, check);
+      else if (this.gate.open) this.host.speaker.announce(route, now);
+    }
+  }
+
+  private gateTarget(): GateTarget {
+    const speaker = () => this.host.speaker;
+    return {
+      announce: (spec) => speaker().announce(spec, monotonicMs()),
+      withdraw: (prefix) => speaker().withdraw(prefix, monotonicMs()),
+      withdrawAll: () => speaker().withdrawAll(monotonicMs()),
+      unchecked: () => [
+        ...this.config.routes.filter((r) => !this.config.checks.has(r.prefix.text)),
+        ...this.dynamic.values(),
+      ],
+      changed: () => this.host.wake(),
+    };
   }
 
   /** Saved routes come back at once; one whose owner vanished while we were down is withdrawn. */
@@ -119,7 +154,7 @@ export class Daemon {
         continue;
       }
       this.dynamic.set(spec.prefix.text, spec);
-      this.host.speaker.announce(spec, now);
+      if (this.gate.open) this.host.speaker.announce(spec, now);
     }
     this.deps.log.info({ routes: this.dynamic.size }, "restored saved routes");
   }
@@ -191,7 +226,13 @@ export class Daemon {
       case "routes":
         return { id: request.id, ok: true, routes: routesReport(this.host.speaker, this.dynamic) };
       case "status":
-        return { id: request.id, ok: true, ...statusReport(this.host.speaker, this.config) };
+        return {
+          id: request.id,
+          ok: true,
+          ...statusReport(this.host.speaker, this.config),
+          maintenance: !this.gate.open,
+          healthChecks: this.gate.report(),
+        };
       case "reload":
         return this.reload(request.id);
     }
@@ -235,7 +276,8 @@ export class Daemon {
    */
   private async announceSpecs(id: Request["id"], specs: RouteSpec[]): Promise<Reply> {
     const now = monotonicMs();
-    const changed = specs.filter((spec) => this.host.speaker.announce(spec, now));
+    // in maintenance the request is kept (and persisted), and goes out when maintenance ends
+    const changed = this.gate.open ? specs.filter((spec) => this.host.speaker.announce(spec, now)) : [];
     for (const spec of specs) this.dynamic.set(spec.prefix.text, spec);
     if (changed.length > 0) this.metrics?.changed();
     this.host.wake();
@@ -296,7 +338,9 @@ export class Daemon {
       if (!nextStatic.has(old.prefix.text) && !this.dynamic.has(old.prefix.text))
         this.host.speaker.withdraw(old.prefix.text, now);
     }
-    for (const route of next.routes) this.host.speaker.announce(route, now);
+    for (const prefix of this.gate.watchedPrefixes()) if (!next.checks.has(prefix)) this.gate.unwatch(prefix);
+    this.gate.setMaintenanceFile(next.maintenance);
+    this.announceConfigRoutes(next);
     this.config = next;
     await this.host.reconfigure(next.interfaces);
     this.deps.log.info(
@@ -309,6 +353,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.server) await stopControlServer(this.server, this.config.control.socket);
     this.metrics?.close();
+    this.gate?.stop();
     await this.host.stop(this.config.withdrawOnExit);
     if (!this.config.withdrawOnExit) await this.persist();
     await this.writer.flush();

@@ -11,6 +11,9 @@ import { monotonicMs } from "./host.js";
 
 export interface MetricsSource {
   speaker(): Speaker;
+  /** Routes with a health check and their verdict; whether the maintenance file is there. */
+  health?(): { prefix: string; health: string }[];
+  maintenance?(): boolean;
 }
 
 export interface Metrics {
@@ -103,6 +106,26 @@ export async function createMetrics(source: MetricsSource): Promise<Metrics> {
           (now - n.lastHeard) / 1000,
         );
       }
+    },
+  });
+  new client.Gauge({
+    name: "riplet_health_check_up",
+    help: "Health check of each checked route: 1 passing (announced), 0 failing; absent until first known",
+    labelNames: ["prefix"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { prefix, health } of source.health?.() ?? []) {
+        if (health !== "unknown") this.set({ prefix }, health === "healthy" ? 1 : 0);
+      }
+    },
+  });
+  new client.Gauge({
+    name: "riplet_maintenance",
+    help: "1 while the maintenance file exists and every route is withdrawn",
+    registers: [registry],
+    collect() {
+      this.set(source.maintenance?.() ? 1 : 0);
     },
   });
   const announceToSend = new client.Histogram({

@@ -172,6 +172,13 @@ export class Speaker {
     return gone;
   }
 
+  /** Starts withdrawing every active route (maintenance); returns them. */
+  withdrawAll(now: number): AnnouncedRoute[] {
+    const gone = this.table.withdrawAll(now);
+    if (gone.length > 0) this.schedule.changed(now);
+    return gone;
+  }
+
   /** Poisons every route and returns the datagrams that say so, to send before exiting. */
   shutdown(now: number): SendAction[] {
     this.newSession();

@@ -1,0 +1,119 @@
+/**
+ * What may be announced right now (issue 8): a route with a health check only while it is healthy
+ * (or with its worse `failMetric` while failing), and nothing at all while the maintenance file
+ * exists. The daemon keeps what was asked for; the gate decides what the speaker says.
+ */
+import { existsSync } from "node:fs";
+import type { HealthCheck } from "../health/config.js";
+import { HealthMonitor } from "../health/monitor.js";
+import type { HealthState } from "../health/state.js";
+import type { RouteSpec } from "../speaker/table.js";
+import type { Logger } from "./log.js";
+
+export interface GateTarget {
+  announce(spec: RouteSpec): void;
+  withdraw(prefix: string): void;
+  withdrawAll(): void;
+  /** Every route asked for that has no check (config and socket), to send again after maintenance. */
+  unchecked(): RouteSpec[];
+  changed(): void;
+}
+
+const MAINTENANCE_POLL_MS = 1000;
+
+export class Gate {
+  private readonly monitor: HealthMonitor;
+  private readonly checked = new Map<string, { spec: RouteSpec; check: HealthCheck }>();
+  private inMaintenance = false;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly target: GateTarget,
+    private readonly log: Logger,
+    private maintenanceFile?: string,
+  ) {
+    this.monitor = new HealthMonitor((prefix, state) => this.healthChanged(prefix, state));
+    this.inMaintenance = this.maintenanceFile !== undefined && existsSync(this.maintenanceFile);
+    if (this.inMaintenance) this.log.warn({ file: this.maintenanceFile }, "maintenance: announcing nothing");
+    this.timer = setInterval(() => this.pollMaintenance(), MAINTENANCE_POLL_MS);
+    this.timer.unref();
+  }
+
+  /** False while the maintenance file exists: nothing goes out. */
+  get open(): boolean {
+    return !this.inMaintenance;
+  }
+
+  setMaintenanceFile(file: string | undefined): void {
+    this.maintenanceFile = file;
+    this.pollMaintenance();
+  }
+
+  /** Announces `spec` when its check says so; withdrawn until then. */
+  watch(spec: RouteSpec, check: HealthCheck): void {
+    this.checked.set(spec.prefix.text, { spec, check });
+    this.monitor.watch(spec.prefix.text, check);
+    this.apply(spec.prefix.text);
+  }
+
+  unwatch(prefix: string): void {
+    if (!this.checked.delete(prefix)) return;
+    this.monitor.unwatch(prefix);
+    this.target.withdraw(prefix);
+  }
+
+  watchedPrefixes(): string[] {
+    return [...this.checked.keys()];
+  }
+
+  /** For `status` and the metrics. */
+  report(): { prefix: string; health: string; since?: number; detail?: string }[] {
+    return [...this.checked.keys()].map((prefix) => {
+      const state = this.monitor.state(prefix);
+      return {
+        prefix,
+        health: state?.health ?? "unknown",
+        ...(state?.lastChangeAt === undefined ? {} : { since: state.lastChangeAt }),
+        ...(state?.lastResult ? { detail: state.lastResult.detail } : {}),
+      };
+    });
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.monitor.stop();
+  }
+
+  private healthChanged(prefix: string, state: HealthState): void {
+    const detail = state.lastResult?.detail;
+    if (state.health === "healthy") this.log.info({ prefix, detail }, "health check passing: announcing");
+    else this.log.warn({ prefix, detail }, "health check failing: withdrawing");
+    this.apply(prefix);
+    this.target.changed();
+  }
+
+  private apply(prefix: string): void {
+    const entry = this.checked.get(prefix);
+    if (!entry || this.inMaintenance) return;
+    const health = this.monitor.state(prefix)?.health ?? "unknown";
+    if (health === "healthy") this.target.announce(entry.spec);
+    else if (health === "failing" && entry.check.failMetric !== undefined)
+      this.target.announce({ ...entry.spec, metric: entry.check.failMetric });
+    else this.target.withdraw(prefix);
+  }
+
+  private pollMaintenance(): void {
+    const now = this.maintenanceFile !== undefined && existsSync(this.maintenanceFile);
+    if (now === this.inMaintenance) return;
+    this.inMaintenance = now;
+    if (now) {
+      this.log.warn({ file: this.maintenanceFile }, "maintenance file present: withdrawing every route");
+      this.target.withdrawAll();
+    } else {
+      this.log.info({ file: this.maintenanceFile }, "maintenance over: announcing again");
+      for (const spec of this.target.unchecked()) this.target.announce(spec);
+      for (const prefix of this.checked.keys()) this.apply(prefix);
+    }
+    this.target.changed();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Runs every route's health check on its own interval and says when a verdict flips. I/O at the
+ * edge (probes.ts); the verdicts are state.ts's. A check restarted with the same settings (a config
+ * reload) keeps its state, so a reload never withdraws a healthy route.
+ */
+import type { HealthCheck } from "./config.js";
+import { runProbe } from "./probes.js";
+import { applyResult, type HealthState, INITIAL_HEALTH } from "./state.js";
+
+interface Watched {
+  check: HealthCheck;
+  key: string;
+  state: HealthState;
+  timer?: NodeJS.Timeout;
+  stopped: boolean;
+}
+
+export class HealthMonitor {
+  private readonly watched = new Map<string, Watched>();
+
+  constructor(
+    private readonly onChange: (prefix: string, state: HealthState) => void,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  watch(prefix: string, check: HealthCheck): void {
+    const key = JSON.stringify(check);
+    const current = this.watched.get(prefix);
+    if (current?.key === key) return;
+    this.unwatch(prefix);
+    const entry: Watched = { check, key, state: INITIAL_HEALTH, stopped: false };
+    this.watched.set(prefix, entry);
+    void this.probe(prefix, entry);
+  }
+
+  unwatch(prefix: string): void {
+    const entry = this.watched.get(prefix);
+    if (!entry) return;
+    entry.stopped = true;
+    if (entry.timer) clearTimeout(entry.timer);
+    this.watched.delete(prefix);
+  }
+
+  prefixes(): string[] {
+    return [...this.watched.keys()];
+  }
+
+  state(prefix: string): HealthState | undefined {
+    return this.watched.get(prefix)?.state;
+  }
+
+  stop(): void {
+    for (const prefix of this.prefixes()) this.unwatch(prefix);
+  }
+
+  private async probe(prefix: string, entry: Watched): Promise<void> {
+    const result = await runProbe(entry.check.probe, entry.check.policy.timeoutMs);
+    if (entry.stopped) return;
+    const next = applyResult(entry.state, entry.check.policy, result, this.now());
+    entry.state = next.state;
+    if (next.changed) this.onChange(prefix, next.state);
+    entry.timer = setTimeout(() => void this.probe(prefix, entry), entry.check.policy.intervalMs);
+    entry.timer.unref();
+  }
+}
