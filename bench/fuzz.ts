@@ -11,11 +11,13 @@
  * the same bug are only counted. Bugs whose kept fixture still fails count as findings too, without a
  * new copy. Exit status 1 when there was any finding.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import fc from "fast-check";
+import { isDirectRun } from "./direct-run.js";
 import { FIXTURE_NAME, type FuzzTarget, fixtureName, signature } from "./fuzz-check.js";
 import { fixturesDir } from "./fuzz-inputs.js";
 import { createTargets, readCorpus } from "./fuzz-targets.js";
@@ -235,16 +237,7 @@ export async function main(argv: string[]): Promise<number> {
   return result.findings > 0 ? 1 : 0;
 }
 
-function isMain(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isDirectRun(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

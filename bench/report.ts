@@ -7,9 +7,9 @@
  * from the report would be worse than an ugly row.
  */
 
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { isDirectRun } from "./direct-run.js";
 import { type LatencySeries, latencySvg, PHASES } from "./plot.js";
 import {
   type BenchLine,
@@ -240,16 +240,7 @@ function main(argv: string[]): void {
   process.stdout.write(`updated ${md}${series.length ? ` and ${svg}` : " (no latency series, no plot)"}\n`);
 }
 
-function isDirectRun(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isDirectRun()) {
+if (isDirectRun(import.meta.url)) {
   try {
     main(process.argv.slice(2));
   } catch (err) {

@@ -4,13 +4,14 @@
  * (issue 6, SPEC §9). Every figure is measured in network namespaces this process creates and removes.
  * With --json, stdout is one JSON object a line ({"name","unit","value",...}); progress goes to stderr.
  */
+
 import { spawnSync } from "node:child_process";
 import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { FRR_BIN } from "../../interop/lab/frr.js";
 import { destroyAllLabs } from "../../interop/lab/lab.js";
 import { missingPrerequisites } from "../../interop/lab/prerequisites.js";
+import { isDirectRun } from "../direct-run.js";
 import { runCodec } from "./codec-lines.js";
 import { runFanIn } from "./fanin.js";
 import { runLatency } from "./latency-run.js";
@@ -106,7 +107,7 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (isDirectRun(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: Error) => {
