@@ -3,6 +3,7 @@
  * Requests are validated here, where they enter; the daemon only ever sees well-formed ones.
  */
 import { z } from "zod";
+import { checkSchema } from "../health/config.js";
 import type { PrefixErrorCode } from "../speaker/prefix.js";
 
 /** A line longer than this is refused and the connection closed: a client cannot exhaust memory. */
@@ -19,6 +20,8 @@ const routeIn = z
     tag: z.number().int().min(0).max(65535).optional(),
     owner: z.string().min(1).max(15).optional(),
     nextHop: z.string().max(64).optional(),
+    // announced only while this passes (issue 8); the same shape as a config route's check
+    check: checkSchema.optional(),
   })
   .strict();
 
@@ -61,6 +64,7 @@ export type ErrorCode =
   | "UNKNOWN_OP"
   | "LINE_TOO_LONG"
   | PrefixErrorCode
+  | "CHECK_NOT_ALLOWED"
   | "CONFIG_ERROR"
   | "HOST_ERROR"
   | "INTERNAL";

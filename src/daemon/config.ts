@@ -100,6 +100,7 @@ export const configSchema = z
           .regex(/^0?[0-7]{3}$/, 'an octal file mode like "0600"')
           .optional(),
         group: z.string().min(1).optional(),
+        allowCommandChecks: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -130,7 +131,8 @@ export interface DaemonConfig {
   timers: { updateMs: number; timeoutMs: number; garbageMs: number };
   triggered: TriggeredMode;
   withdrawOnExit: boolean;
-  control: { socket: string; mode: number; group?: string };
+  /** allowCommandChecks: routes announced over the socket may carry `check: { command }` (run as root). */
+  control: { socket: string; mode: number; group?: string; allowCommandChecks: boolean };
   state: string;
   taps: Record<string, { addresses: string[] }>;
   /** Health checks of config routes, by prefix: announced only while healthy. */
@@ -299,6 +301,7 @@ function normalize(raw: RawConfig, failAt: Fail, readSecret: SecretReader): Daem
       socket: raw.control?.socket ?? DEFAULT_SOCKET_PATH,
       mode: Number.parseInt(raw.control?.mode ?? "0600", 8),
       ...(raw.control?.group ? { group: raw.control.group } : {}),
+      allowCommandChecks: raw.control?.allowCommandChecks ?? false,
     },
     state: raw.state ?? DEFAULT_STATE_PATH,
     taps: raw.taps ?? {},

@@ -4,20 +4,23 @@
  * connects them and keeps the state file true after every change.
  */
 import type { Server } from "node:net";
-import { type ErrorCode, errorReply, type Reply, type Request, type RouteIn } from "../control/protocol.js";
+import { errorReply, type Reply, type Request } from "../control/protocol.js";
 import { startControlServer, stopControlServer } from "../control/server.js";
-import { admitPrefix, type Policy } from "../speaker/policy.js";
-import { PrefixError } from "../speaker/prefix.js";
-import type { RouteSpec } from "../speaker/table.js";
-import { interfaceNames } from "../transport/interfaces.js";
+import { type AdmitPolicy, admitRoute } from "./admit.js";
 import type { DaemonConfig } from "./config.js";
+import {
+  announceConfigRoutes,
+  type ConfigRoutesContext,
+  replaceConfigRoutes,
+  uncheckedConfigRoutes,
+} from "./config-routes.js";
+import { ControlOps } from "./control-ops.js";
 import { Gate, type GateTarget } from "./gate.js";
-import { handleHook } from "./hook-op.js";
 import { monotonicMs, SpeakerHost } from "./host.js";
 import type { Logger } from "./log.js";
 import { MetricsEndpoint } from "./metrics.js";
-import { routesReport, statusReport } from "./reports.js";
-import { loadState, type SavedRoute, writeStateAtomically } from "./state.js";
+import { type SocketRoute, SocketRoutes } from "./socket-routes.js";
+import { loadState, type SavedState, writeStateAtomically } from "./state.js";
 import { StateWriter } from "./state-writer.js";
 
 export interface DaemonDeps {
@@ -32,18 +35,39 @@ export class Daemon {
   private host!: SpeakerHost;
   private server?: Server;
   private config: DaemonConfig;
-  /** Routes that came over the socket (owners, metrics): these are what the state file keeps. */
-  private readonly dynamic = new Map<string, RouteSpec>();
+  /** Routes that came over the socket (owners, metrics, checks): these are what the state file keeps. */
+  private readonly dynamic = new SocketRoutes({
+    speaker: () => this.host.speaker,
+    gate: () => this.gate,
+    now: monotonicMs,
+  });
+  private readonly ops: ControlOps;
   private savedSequence = 0;
   private metrics?: MetricsEndpoint;
   private gate!: Gate;
 
   constructor(private readonly deps: DaemonDeps) {
     this.config = deps.loadConfig();
+    this.ops = new ControlOps({
+      log: deps.log,
+      config: () => this.config,
+      policy: () => this.policy,
+      speaker: () => this.host.speaker,
+      gate: () => this.gate,
+      socket: this.dynamic,
+      changed: () => this.metrics?.changed(),
+      wake: () => this.host.wake(),
+      persist: () => this.persist(),
+      reload: (id) => this.reload(id),
+    });
   }
 
-  private get policy(): Policy {
-    return { allow: this.config.allow, allowDefault: this.config.allowDefault };
+  private get policy(): AdmitPolicy {
+    return {
+      allow: this.config.allow,
+      allowDefault: this.config.allowDefault,
+      allowCommandChecks: this.config.control.allowCommandChecks,
+    };
   }
 
   async start(): Promise<void> {
@@ -77,12 +101,14 @@ export class Daemon {
     });
     if (this.config.metrics) await this.startMetrics(this.config.metrics);
     this.gate = new Gate(this.gateTarget(), this.deps.log, this.config.maintenance);
-    this.announceConfigRoutes(this.config);
-    this.restore(state.routes);
+    announceConfigRoutes(this.config, this.routeContext, state.health);
+    this.restore(state);
     try {
       await this.host.start();
     } catch (error) {
       await stopControlServer(this.server, this.config.control.socket);
+      this.metrics?.close();
+      this.gate.stop();
       await this.host.stop(false);
       throw error;
     }
@@ -115,14 +141,8 @@ export class Daemon {
     this.deps.log.info({ url }, "metrics served");
   }
 
-  /** Config routes: a checked one goes through its health check, the rest out at once (gate open). */
-  private announceConfigRoutes(config: DaemonConfig): void {
-    const now = monotonicMs();
-    for (const route of config.routes) {
-      const check = config.checks.get(route.prefix.text);
-      if (check) this.gate.watch(route, check);
-      else if (this.gate.open) this.host.speaker.announce(route, now);
-    }
+  private get routeContext(): ConfigRoutesContext {
+    return { speaker: this.host.speaker, gate: this.gate, socket: this.dynamic, now: monotonicMs() };
   }
 
   private gateTarget(): GateTarget {
@@ -131,21 +151,24 @@ export class Daemon {
       announce: (spec) => speaker().announce(spec, monotonicMs()),
       withdraw: (prefix) => speaker().withdraw(prefix, monotonicMs()),
       withdrawAll: () => speaker().withdrawAll(monotonicMs()),
-      unchecked: () => [
-        ...this.config.routes.filter((r) => !this.config.checks.has(r.prefix.text)),
-        ...this.dynamic.values(),
-      ],
-      changed: () => this.host.wake(),
+      unchecked: () => [...uncheckedConfigRoutes(this.config), ...this.dynamic.unchecked()],
+      changed: () => {
+        this.host.wake();
+        void this.persist(); // a verdict flipped: save it, so a restart resumes from it
+      },
     };
   }
 
-  /** Saved routes come back at once; one whose owner vanished while we were down is withdrawn. */
-  private restore(routes: SavedRoute[]): void {
-    const now = monotonicMs();
-    for (const saved of routes) {
-      let spec: RouteSpec;
+  /**
+   * Saved routes come back at once (a checked one as its saved verdict says); one whose owner vanished
+   * while we were down is withdrawn at the first link poll. Each is admitted again: the policy may
+   * have changed while we were down.
+   */
+  private restore(state: SavedState): void {
+    for (const saved of state.routes) {
+      let route: SocketRoute;
       try {
-        spec = { ...saved, prefix: admitPrefix(saved.prefix, this.policy) };
+        route = admitRoute(saved, this.policy);
       } catch (error) {
         this.deps.log.warn(
           { prefix: saved.prefix, reason: (error as Error).message },
@@ -153,8 +176,7 @@ export class Daemon {
         );
         continue;
       }
-      this.dynamic.set(spec.prefix.text, spec);
-      if (this.gate.open) this.host.speaker.announce(spec, now);
+      this.dynamic.add(route, state.health?.[route.spec.prefix.text]);
     }
     this.deps.log.info({ routes: this.dynamic.size }, "restored saved routes");
   }
@@ -165,33 +187,24 @@ export class Daemon {
    * while the daemon was down or between two polls.
    */
   private withdrawOrphans(existing: ReadonlySet<string>): void {
-    const now = monotonicMs();
-    const orphans = [...this.host.speaker.table.owners()].filter((owner) => !existing.has(owner));
+    const owners = new Set([...this.host.speaker.table.owners(), ...this.dynamic.owners()]);
+    const orphans = [...owners].filter((owner) => !existing.has(owner));
     if (orphans.length === 0) return;
     for (const owner of orphans) {
-      const gone = this.host.speaker.withdrawOwner(owner, now);
-      for (const route of gone) this.dynamic.delete(route.prefix.text);
-      this.deps.log.info(
-        { owner, prefixes: gone.map((r) => r.prefix.text) },
-        "owner interface gone, withdrawn",
-      );
+      const prefixes = this.dynamic.removeOwner(owner);
+      this.deps.log.info({ owner, prefixes }, "owner interface gone, withdrawn");
     }
     this.host.wake();
     void this.persist();
   }
 
   private readonly writer = new StateWriter({
-    snapshot: () => ({
-      version: 1,
-      routes: [...this.dynamic.values()].map((r) => ({
-        prefix: r.prefix.text,
-        metric: r.metric,
-        tag: r.tag,
-        ...(r.owner ? { owner: r.owner } : {}),
-        ...(r.nextHop ? { nextHop: r.nextHop } : {}),
-      })),
-      sequence: this.host.speaker.sequence,
-    }),
+    snapshot: () => {
+      const health: Record<string, "healthy" | "failing"> = {};
+      for (const [prefix, verdict] of this.gate.verdicts())
+        if (verdict !== "unknown") health[prefix] = verdict;
+      return { version: 1, routes: this.dynamic.saved(), sequence: this.host.speaker.sequence, health };
+    },
     write: async (state) => {
       await writeStateAtomically(this.config.state, state);
       this.savedSequence = Math.max(this.savedSequence, state.sequence);
@@ -210,114 +223,8 @@ export class Daemon {
     if (this.host.speaker.sequence > this.savedSequence) void this.persist();
   }
 
-  async handle(request: Request): Promise<Reply> {
-    switch (request.op) {
-      case "announce":
-        return this.announce(request.id, request.routes);
-      case "withdraw":
-        return this.withdraw(request.id, request.prefixes, request.owner);
-      case "hook":
-        return handleHook(request, {
-          config: this.config,
-          admit: (id, routes) => this.admit(id, routes),
-          announce: (id, specs) => this.announceSpecs(id, specs),
-          withdrawOwner: (id, owner) => this.withdraw(id, undefined, owner),
-        });
-      case "routes":
-        return { id: request.id, ok: true, routes: routesReport(this.host.speaker, this.dynamic) };
-      case "status":
-        return {
-          id: request.id,
-          ok: true,
-          ...statusReport(this.host.speaker, this.config),
-          maintenance: !this.gate.open,
-          healthChecks: this.gate.report(),
-        };
-      case "reload":
-        return this.reload(request.id);
-    }
-  }
-
-  private async announce(id: Request["id"], routes: RouteIn[]): Promise<Reply> {
-    const specs = this.admit(id, routes);
-    return Array.isArray(specs) ? this.announceSpecs(id, specs) : specs;
-  }
-
-  /** Routes as the policy admits them (owners must exist), or the refusal to send back. */
-  private admit(id: Request["id"], routes: RouteIn[]): RouteSpec[] | Reply {
-    let specs: RouteSpec[];
-    try {
-      specs = routes.map((r) => ({
-        prefix: admitPrefix(r.prefix, this.policy),
-        metric: r.metric ?? 1,
-        tag: r.tag ?? 0,
-        ...(r.owner ? { owner: r.owner } : {}),
-        ...(r.nextHop ? { nextHop: r.nextHop } : {}),
-      }));
-    } catch (error) {
-      if (error instanceof PrefixError) return errorReply(id, error.code as ErrorCode, error.message);
-      throw error;
-    }
-    const missing = specs.find((s) => s.owner !== undefined && !interfaceNames().has(s.owner));
-    if (missing) {
-      return errorReply(
-        id,
-        "BAD_REQUEST",
-        `owner ${missing.owner} does not exist; an owned route is withdrawn when its interface goes, so it must exist first`,
-      );
-    }
-    return specs;
-  }
-
-  /**
-   * The change goes on the wire first (the triggered update is due in FAST_COALESCE_MS) and is written
-   * meanwhile; the reply waits for the write. A busy hypervisor's disk can take tens of milliseconds
-   * to fsync, and twenty hosts' worth of VMs starting together showed it (issue 6).
-   */
-  private async announceSpecs(id: Request["id"], specs: RouteSpec[]): Promise<Reply> {
-    const now = monotonicMs();
-    // in maintenance the request is kept (and persisted), and goes out when maintenance ends
-    const changed = this.gate.open ? specs.filter((spec) => this.host.speaker.announce(spec, now)) : [];
-    for (const spec of specs) this.dynamic.set(spec.prefix.text, spec);
-    if (changed.length > 0) this.metrics?.changed();
-    this.host.wake();
-    await this.persist();
-    if (changed.length > 0)
-      this.deps.log.info(
-        { prefixes: changed.map((s) => s.prefix.text), owner: specs[0]?.owner },
-        "announced",
-      );
-    return { id, ok: true, announced: specs.map((s) => s.prefix.text) };
-  }
-
-  private async withdraw(
-    id: Request["id"],
-    prefixes: string[] | undefined,
-    owner: string | undefined,
-  ): Promise<Reply> {
-    const now = monotonicMs();
-    let withdrawn: string[];
-    if (owner !== undefined) {
-      withdrawn = this.host.speaker.withdrawOwner(owner, now).map((r) => r.prefix.text);
-    } else {
-      withdrawn = [];
-      for (const text of prefixes ?? []) {
-        let key = text;
-        try {
-          key = admitPrefix(text, { allowDefault: true }).text;
-        } catch (error) {
-          if (error instanceof PrefixError) return errorReply(id, error.code as ErrorCode, error.message);
-          throw error;
-        }
-        if (this.host.speaker.withdraw(key, now)) withdrawn.push(key);
-      }
-    }
-    for (const key of withdrawn) this.dynamic.delete(key);
-    if (withdrawn.length > 0) this.metrics?.changed();
-    this.host.wake();
-    await this.persist();
-    if (withdrawn.length > 0) this.deps.log.info({ prefixes: withdrawn, owner }, "withdrawn");
-    return { id, ok: true, withdrawn };
+  handle(request: Request): Promise<Reply> {
+    return this.ops.handle(request);
   }
 
   /** Re-reads the config: interfaces and static routes change, announced routes stay. */
@@ -332,15 +239,7 @@ export class Daemon {
       );
       return errorReply(id, "CONFIG_ERROR", (error as Error).message);
     }
-    const now = monotonicMs();
-    const nextStatic = new Set(next.routes.map((r) => r.prefix.text));
-    for (const old of this.config.routes) {
-      if (!nextStatic.has(old.prefix.text) && !this.dynamic.has(old.prefix.text))
-        this.host.speaker.withdraw(old.prefix.text, now);
-    }
-    for (const prefix of this.gate.watchedPrefixes()) if (!next.checks.has(prefix)) this.gate.unwatch(prefix);
-    this.gate.setMaintenanceFile(next.maintenance);
-    this.announceConfigRoutes(next);
+    replaceConfigRoutes(this.config, next, this.routeContext);
     this.config = next;
     await this.host.reconfigure(next.interfaces);
     this.deps.log.info(

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import type { HealthCheck } from "../health/config.js";
 import { HealthMonitor } from "../health/monitor.js";
-import type { HealthState } from "../health/state.js";
+import type { Health, HealthState } from "../health/state.js";
 import type { RouteSpec } from "../speaker/table.js";
 import type { Logger } from "./log.js";
 
@@ -16,6 +16,7 @@ export interface GateTarget {
   withdrawAll(): void;
   /** Every route asked for that has no check (config and socket), to send again after maintenance. */
   unchecked(): RouteSpec[];
+  /** Something was announced or withdrawn, or a verdict flipped: wake the speaker, save the state. */
   changed(): void;
 }
 
@@ -35,8 +36,7 @@ export class Gate {
     this.monitor = new HealthMonitor((prefix, state) => this.healthChanged(prefix, state));
     this.inMaintenance = this.maintenanceFile !== undefined && existsSync(this.maintenanceFile);
     if (this.inMaintenance) this.log.warn({ file: this.maintenanceFile }, "maintenance: announcing nothing");
-    this.timer = setInterval(() => this.pollMaintenance(), MAINTENANCE_POLL_MS);
-    this.timer.unref();
+    this.pollWhileConfigured();
   }
 
   /** False while the maintenance file exists: nothing goes out. */
@@ -47,27 +47,45 @@ export class Gate {
   setMaintenanceFile(file: string | undefined): void {
     this.maintenanceFile = file;
     this.pollMaintenance();
+    this.pollWhileConfigured();
   }
 
-  /** Announces `spec` when its check says so; withdrawn until then. */
-  watch(spec: RouteSpec, check: HealthCheck): void {
+  /**
+   * Announces `spec` when its check says so; withdrawn until then. `initial` is the verdict saved
+   * before a restart: a route healthy then stays announced until its check fails `fall` times, as it
+   * would have without the restart, instead of vanishing for `rise` intervals.
+   */
+  watch(spec: RouteSpec, check: HealthCheck, initial?: Health): void {
     this.checked.set(spec.prefix.text, { spec, check });
-    this.monitor.watch(spec.prefix.text, check);
+    this.monitor.watch(spec.prefix.text, check, initial);
     this.apply(spec.prefix.text);
   }
 
-  unwatch(prefix: string): void {
-    if (!this.checked.delete(prefix)) return;
+  /** Stops checking `prefix` and withdraws it; false if it had no check. */
+  unwatch(prefix: string): boolean {
+    if (!this.checked.delete(prefix)) return false;
     this.monitor.unwatch(prefix);
     this.target.withdraw(prefix);
+    return true;
+  }
+
+  isWatched(prefix: string): boolean {
+    return this.checked.has(prefix);
   }
 
   watchedPrefixes(): string[] {
     return [...this.checked.keys()];
   }
 
+  /** The current verdict of every check, to save with the state (see `watch`). */
+  verdicts(): Map<string, Health> {
+    return new Map(
+      [...this.checked.keys()].map((prefix) => [prefix, this.monitor.state(prefix)?.health ?? "unknown"]),
+    );
+  }
+
   /** For `status` and the metrics. */
-  report(): { prefix: string; health: string; since?: number; detail?: string }[] {
+  report(): { prefix: string; health: Health; since?: number; detail?: string }[] {
     return [...this.checked.keys()].map((prefix) => {
       const state = this.monitor.state(prefix);
       return {
@@ -81,7 +99,19 @@ export class Gate {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
     this.monitor.stop();
+  }
+
+  /** The file is looked for every second, but only when one is configured. */
+  private pollWhileConfigured(): void {
+    if (this.maintenanceFile === undefined) {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = undefined;
+    } else if (!this.timer) {
+      this.timer = setInterval(() => this.pollMaintenance(), MAINTENANCE_POLL_MS);
+      this.timer.unref();
+    }
   }
 
   private healthChanged(prefix: string, state: HealthState): void {

@@ -1,38 +1,75 @@
 /** What `riplet routes` and `riplet status` show: plain JSON, never a secret. */
+import type { Health } from "../health/state.js";
 import type { Speaker } from "../speaker/speaker.js";
 import type { RouteSpec } from "../speaker/table.js";
 import type { DaemonConfig } from "./config.js";
 import { monotonicMs } from "./host.js";
+import type { SocketRoutes } from "./socket-routes.js";
 
 export interface RouteReport {
   prefix: string;
   family: "ipv4" | "ipv6";
   metric: number;
   tag: number;
-  state: "active" | "withdrawing";
+  /** held: asked for but not on the wire (its health check is not passing, or maintenance). */
+  state: "active" | "withdrawing" | "held";
   owner?: string;
   nextHop?: string;
   source: "config" | "socket";
-  /** Seconds since the last change (announce or withdraw). */
+  /** The route's health check verdict, when it has one. */
+  health?: Health;
+  /** Seconds since the last change (announce, withdraw, or for a held route its check's verdict). */
   age: number;
 }
 
-export function routesReport(speaker: Speaker, dynamic: ReadonlyMap<string, RouteSpec>): RouteReport[] {
+export interface WantedRoutes {
+  config: readonly RouteSpec[];
+  socket: SocketRoutes;
+  /** The gate's report: each checked prefix's verdict and since when (Unix ms). */
+  checks: readonly { prefix: string; health: Health; since?: number }[];
+}
+
+export function routesReport(speaker: Speaker, wanted: WantedRoutes): RouteReport[] {
   const now = monotonicMs();
-  return speaker.table
-    .all()
-    .map((r) => ({
-      prefix: r.prefix.text,
-      family: r.prefix.family,
-      metric: r.state === "withdrawing" ? 16 : r.metric,
-      tag: r.tag,
-      state: r.state,
-      ...(r.owner ? { owner: r.owner } : {}),
-      ...(r.nextHop ? { nextHop: r.nextHop } : {}),
-      source: dynamic.has(r.prefix.text) ? ("socket" as const) : ("config" as const),
-      age: Math.round((now - r.changedAt) / 1000),
-    }))
-    .sort((a, b) => a.prefix.localeCompare(b.prefix));
+  const checks = new Map(wanted.checks.map((c) => [c.prefix, c]));
+  const sourceOf = (prefix: string): RouteReport["source"] =>
+    wanted.socket.has(prefix) ? "socket" : "config";
+  const healthOf = (prefix: string) => {
+    const health = checks.get(prefix)?.health;
+    return health === undefined ? {} : { health };
+  };
+  const onWire: RouteReport[] = speaker.table.all().map((r) => ({
+    prefix: r.prefix.text,
+    family: r.prefix.family,
+    metric: r.state === "withdrawing" ? 16 : r.metric,
+    tag: r.tag,
+    state: r.state,
+    ...(r.owner ? { owner: r.owner } : {}),
+    ...(r.nextHop ? { nextHop: r.nextHop } : {}),
+    source: sourceOf(r.prefix.text),
+    ...healthOf(r.prefix.text),
+    age: Math.round((now - r.changedAt) / 1000),
+  }));
+  const held: RouteReport[] = [...wanted.config, ...wanted.socket.specs()]
+    .filter((spec) => speaker.table.get(spec.prefix.text) === undefined)
+    .map((spec) => {
+      const since = checks.get(spec.prefix.text)?.since;
+      return {
+        prefix: spec.prefix.text,
+        family: spec.prefix.family,
+        metric: spec.metric,
+        tag: spec.tag,
+        state: "held" as const,
+        ...(spec.owner ? { owner: spec.owner } : {}),
+        ...(spec.nextHop ? { nextHop: spec.nextHop } : {}),
+        source: sourceOf(spec.prefix.text),
+        ...healthOf(spec.prefix.text),
+        age: since === undefined ? 0 : Math.max(0, Math.round((Date.now() - since) / 1000)),
+      };
+    });
+  // a prefix both in the config and announced over the socket is listed once
+  const unique = new Map([...held, ...onWire].map((r) => [r.prefix, r]));
+  return [...unique.values()].sort((a, b) => a.prefix.localeCompare(b.prefix));
 }
 
 export function statusReport(speaker: Speaker, config: DaemonConfig) {

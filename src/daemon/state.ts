@@ -1,12 +1,13 @@
 /**
- * What must survive a crash: the announced routes with their owners, and the last crypto sequence
- * number. Written atomically (temp file, fsync, rename, fsync of the directory) on every change, so the
+ * What must survive a crash: the announced routes with their owners and health checks, each check's
+ * last verdict, and the last crypto sequence number. Written atomically (temp file, fsync, rename, fsync of the directory) on every change, so the
  * file is always either the old state or the new one; read back on start, keeping what is valid.
  */
 import { readFileSync } from "node:fs";
 import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
+import { checkSchema } from "../health/config.js";
 
 const savedRoute = z.object({
   prefix: z.string(),
@@ -14,7 +15,10 @@ const savedRoute = z.object({
   tag: z.number().int().min(0).max(65535),
   owner: z.string().optional(),
   nextHop: z.string().optional(),
+  check: checkSchema.optional(),
 });
+
+const verdict = z.enum(["healthy", "failing"]);
 
 export type SavedRoute = z.infer<typeof savedRoute>;
 
@@ -22,6 +26,8 @@ export interface SavedState {
   version: 1;
   routes: SavedRoute[];
   sequence: number;
+  /** Each health check's verdict by prefix (socket and config routes); unknown ones are left out. */
+  health?: Record<string, "healthy" | "failing">;
 }
 
 export const EMPTY_STATE: SavedState = { version: 1, routes: [], sequence: 0 };
@@ -58,7 +64,18 @@ export function loadState(path: string): { state: SavedState; problems: string[]
     else problems.push(`${path}: routes[${i}] is not a valid route; skipped`);
   }
   if (!Array.isArray(object.routes)) problems.push(`${path}: no routes list; starting with no saved routes`);
-  return { state: { version: 1, routes, sequence }, problems };
+  // a verdict that cannot be read only costs a fresh start of that check (rise successes)
+  const health: Record<string, "healthy" | "failing"> = {};
+  if (typeof object.health === "object" && object.health !== null) {
+    for (const [prefix, value] of Object.entries(object.health)) {
+      const parsed = verdict.safeParse(value);
+      if (parsed.success) health[prefix] = parsed.data;
+    }
+  }
+  return {
+    state: { version: 1, routes, sequence, ...(Object.keys(health).length > 0 ? { health } : {}) },
+    problems,
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { HealthCheck } from "./config.js";
 import { runProbe } from "./probes.js";
-import { applyResult, type HealthState, INITIAL_HEALTH } from "./state.js";
+import { applyResult, type Health, type HealthState, INITIAL_HEALTH } from "./state.js";
 
 interface Watched {
   check: HealthCheck;
@@ -23,12 +23,14 @@ export class HealthMonitor {
     private readonly now: () => number = () => Date.now(),
   ) {}
 
-  watch(prefix: string, check: HealthCheck): void {
+  /** Starts probing at once; `initial` is a verdict carried over from before a restart. */
+  watch(prefix: string, check: HealthCheck, initial: Health = "unknown"): void {
     const key = JSON.stringify(check);
     const current = this.watched.get(prefix);
     if (current?.key === key) return;
     this.unwatch(prefix);
-    const entry: Watched = { check, key, state: INITIAL_HEALTH, stopped: false };
+    const state = { ...INITIAL_HEALTH, health: initial };
+    const entry: Watched = { check, key, state, stopped: false };
     this.watched.set(prefix, entry);
     void this.probe(prefix, entry);
   }

@@ -48,6 +48,14 @@ describe("control protocol", () => {
     ['{"id":1,"op":"announce","routes":[{"prefix":"198.51.100.0/24","metric":16}]}', "BAD_REQUEST"],
     ['{"id":1,"op":"withdraw","prefixes":["198.51.100.0/24"],"owner":"tap0"}', "BAD_REQUEST"],
     ['{"id":1,"op":"status","extra":true}', "BAD_REQUEST"],
+    [
+      '{"id":1,"op":"announce","routes":[{"prefix":"198.51.100.0/24","check":{"tcp":"x:1","http":"http://x/"}}]}',
+      "BAD_REQUEST",
+    ],
+    [
+      '{"id":1,"op":"announce","routes":[{"prefix":"198.51.100.0/24","check":{"tcp":"x:1","fall":0}}]}',
+      "BAD_REQUEST",
+    ],
   ])("%s → %s", (line, code) => {
     const parsed = parseRequest(line);
     expect(parsed).toMatchObject({ ok: false, error: { code } });
@@ -63,6 +71,13 @@ describe("control protocol", () => {
       op: "announce",
       routes: [{ prefix: "198.51.100.0/24", metric: 1, owner: "tap0" }],
     });
+  });
+
+  it("accepts a route with a health check, in the config's shape", () => {
+    const check = { http: "http://127.0.0.1:8080/health", interval: 1, rise: 3, failMetric: 10 };
+    expect(
+      parseRequest(JSON.stringify({ id: 2, op: "announce", routes: [{ prefix: "198.51.100.0/24", check }] })),
+    ).toEqual({ id: 2, op: "announce", routes: [{ prefix: "198.51.100.0/24", check }] });
   });
 });
 

@@ -53,7 +53,12 @@ describe("config (SPEC §4)", () => {
     expect(config.routes.map((r) => [r.prefix.text, r.metric, r.tag])).toEqual([["198.51.100.0/24", 1, 0]]);
     expect(config.allow?.map((p) => p.text)).toEqual(["198.51.100.0/22", "2001:db8::/32"]);
     expect(config.timers).toEqual({ updateMs: 30_000, timeoutMs: 180_000, garbageMs: 120_000 });
-    expect(config.control).toEqual({ socket: "/run/riplet/riplet.sock", mode: 0o600 });
+    // a command check over the socket would run as root: off unless the config turns it on
+    expect(config.control).toEqual({
+      socket: "/run/riplet/riplet.sock",
+      mode: 0o600,
+      allowCommandChecks: false,
+    });
     expect(config.taps.tap0!.addresses).toEqual(["198.51.100.1/24", "2001:db8:42::1/64"]);
   });
 

@@ -48,6 +48,31 @@ describe("state file", () => {
     ]);
   });
 
+  it("keeps each route's health check and each check's last verdict, dropping verdicts it cannot read", async () => {
+    const path = join(dir(), "state.json");
+    const checked = { ...route, check: { tcp: "127.0.0.1:443", interval: 1, fall: 2 } };
+    const health = { "198.51.100.0/24": "healthy", "203.0.113.0/24": "failing" } as const;
+    await writeStateAtomically(path, { version: 1, routes: [checked], sequence: 5, health });
+    expect(loadState(path)).toEqual({
+      state: { version: 1, routes: [checked], sequence: 5, health },
+      problems: [],
+    });
+
+    writeFileSync(
+      path,
+      JSON.stringify({
+        version: 1,
+        sequence: 5,
+        routes: [checked, { ...route, check: { tcp: "no port" } }],
+        health: { "198.51.100.0/24": "healthy", "203.0.113.0/24": "sideways" },
+      }),
+    );
+    const { state, problems } = loadState(path);
+    expect(state.routes).toEqual([checked]); // a route whose check is damaged is not announced unchecked
+    expect(state.health).toEqual({ "198.51.100.0/24": "healthy" });
+    expect(problems).toEqual([`${path}: routes[1] is not a valid route; skipped`]);
+  });
+
   it("a failed write leaves the last good file", async () => {
     const d = dir();
     const path = join(d, "state.json");

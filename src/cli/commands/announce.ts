@@ -1,15 +1,66 @@
 /** `riplet announce` / `riplet withdraw`: ask the daemon to change what it announces (SPEC §2). */
 import { Command } from "commander";
+import { checkSchema, type RawCheck } from "../../health/config.js";
 import { ask } from "../daemon-client.js";
 import { type CliIo, EXIT_OK, UsageError } from "../io.js";
 import { parseInteger } from "../options.js";
 
-interface AnnounceOptions {
+interface CheckOptions {
+  checkTcp?: string;
+  checkHttp?: string;
+  checkCommand?: string;
+  checkInterval?: string;
+  checkTimeout?: string;
+  rise?: string;
+  fall?: string;
+  failMetric?: string;
+}
+
+interface AnnounceOptions extends CheckOptions {
   owner?: string;
   metric: string;
   tag: string;
   nextHop?: string;
   json?: boolean;
+}
+
+function seconds(option: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || value <= 0 || value > 3600)
+    throw new UsageError(`${option} ${text}: must be a number of seconds above 0 and up to 3600, e.g. 0.5`);
+  return value;
+}
+
+/** The --check-* options as a route's `check:` (the config's shape), or undefined when none is given. */
+export function checkFromOptions(o: CheckOptions): RawCheck | undefined {
+  const probes = [o.checkTcp, o.checkHttp, o.checkCommand].filter((p) => p !== undefined);
+  const timing = [o.checkInterval, o.checkTimeout, o.rise, o.fall, o.failMetric].some((t) => t !== undefined);
+  if (probes.length === 0) {
+    if (timing)
+      throw new UsageError(
+        "--check-interval, --check-timeout, --rise, --fall and --fail-metric need a check: add --check-tcp, --check-http or --check-command",
+      );
+    return undefined;
+  }
+  if (probes.length > 1) throw new UsageError("give one of --check-tcp, --check-http or --check-command");
+  const raw = {
+    ...(o.checkTcp === undefined ? {} : { tcp: o.checkTcp }),
+    ...(o.checkHttp === undefined ? {} : { http: o.checkHttp }),
+    ...(o.checkCommand === undefined ? {} : { command: o.checkCommand }),
+    interval: seconds("--check-interval", o.checkInterval),
+    timeout: seconds("--check-timeout", o.checkTimeout),
+    rise: o.rise === undefined ? undefined : parseInteger("--rise", o.rise, 1, 100),
+    fall: o.fall === undefined ? undefined : parseInteger("--fall", o.fall, 1, 100),
+    failMetric: o.failMetric === undefined ? undefined : parseInteger("--fail-metric", o.failMetric, 1, 15),
+  };
+  const parsed = checkSchema.safeParse(JSON.parse(JSON.stringify(raw)));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const option = { tcp: "--check-tcp", http: "--check-http" }[String(issue.path[0])] ?? "check";
+    throw new UsageError(`${option}: ${issue.message}`);
+  }
+  return parsed.data;
 }
 
 export function announceCommand(io: CliIo, setExit: (code: number) => void, socket: () => string): Command {
@@ -23,21 +74,55 @@ export function announceCommand(io: CliIo, setExit: (code: number) => void, sock
     .option("--metric <n>", "metric 1-15", "1")
     .option("--tag <n>", "route tag 0-65535", "0")
     .option("--next-hop <address>", "next hop to advertise (must be on the uplink's subnet)")
+    .option("--check-tcp <host:port>", "announce only while a TCP connect to host:port succeeds")
+    .option("--check-http <url>", "announce only while GET url answers 2xx or 3xx")
+    .option(
+      "--check-command <cmd>",
+      "announce only while cmd exits 0 (run by /bin/sh as the daemon; needs control.allowCommandChecks)",
+    )
+    .option("--check-interval <s>", "seconds between checks (default 5)")
+    .option("--check-timeout <s>", "seconds before a check counts as failed (default 2)")
+    .option("--rise <n>", "passes in a row that bring the route up (default 2)")
+    .option("--fall <n>", "failures in a row that take it down (default 3)")
+    .option("--fail-metric <n>", "while failing, announce with this metric instead of withdrawing")
     .option("--json", "print the daemon's reply as JSON")
-    .addHelpText("after", "\nExample:\n  riplet announce 198.51.100.0/24 --owner tap0")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  riplet announce 198.51.100.0/24 --owner tap0
+  riplet announce 203.0.113.10/32 --check-tcp 127.0.0.1:443 --check-interval 1 --fall 2
+
+A checked route is kept by the daemon (and in its state file) but on the wire only while its check
+passes; until the first passes it is "held" (see riplet routes). Announcing the prefix again without
+a check removes the check.`,
+    )
     .action(async (prefixes: string[], options: AnnounceOptions) => {
       const metric = parseInteger("--metric", options.metric, 1, 15);
       const tag = parseInteger("--tag", options.tag, 0, 65535);
+      const check = checkFromOptions(options);
       const routes = prefixes.map((prefix) => ({
         prefix,
         metric,
         tag,
         ...(options.owner ? { owner: options.owner } : {}),
         ...(options.nextHop ? { nextHop: options.nextHop } : {}),
+        ...(check ? { check } : {}),
       }));
       const asked = await ask(io, "announce", socket(), { id: 1, op: "announce", routes });
       if (!asked.ok) return setExit(asked.code);
-      io.out(options.json ? JSON.stringify(asked.reply) : `announced ${prefixes.join(" ")}`);
+      const held = (asked.reply.held as string[] | undefined) ?? [];
+      const sent = ((asked.reply.announced as string[] | undefined) ?? prefixes).filter(
+        (p) => !held.includes(p),
+      );
+      const lines = [
+        ...(sent.length > 0 ? [`announced ${sent.join(" ")}`] : []),
+        ...(held.length > 0
+          ? [`held, not on the wire until its check passes (or maintenance ends): ${held.join(" ")}`]
+          : []),
+      ];
+      if (options.json) io.out(JSON.stringify(asked.reply));
+      else for (const line of lines) io.out(line);
       setExit(EXIT_OK);
     });
 }

@@ -8,7 +8,7 @@ export function routesCommand(io: CliIo, setExit: (code: number) => void, socket
   return new Command("routes")
     .summary("list announced routes and their state")
     .description(
-      "Routes the daemon announces: active, or withdrawing (sent with metric 16 until the garbage time ends).",
+      "Routes the daemon announces: active, withdrawing (sent with metric 16 until the garbage time ends), or held (asked for, but its health check is not passing or maintenance is on). A route with a health check shows its verdict.",
     )
     .option("--json", "one JSON object per route")
     .addHelpText(
@@ -21,10 +21,11 @@ export function routesCommand(io: CliIo, setExit: (code: number) => void, socket
       const routes = asked.reply.routes as RouteReport[];
       if (options.json) for (const route of routes) io.out(JSON.stringify(route));
       else {
-        io.out(`${"PREFIX".padEnd(24)} ${"STATE".padEnd(12)} METRIC TAG    OWNER      SOURCE AGE`);
+        io.out(`${"PREFIX".padEnd(24)} ${"STATE".padEnd(22)} METRIC TAG    OWNER      SOURCE AGE`);
         for (const r of routes) {
+          const state = r.health ? `${r.state} (${r.health})` : r.state;
           io.out(
-            `${r.prefix.padEnd(24)} ${r.state.padEnd(12)} ${String(r.metric).padEnd(6)} ${String(r.tag).padEnd(6)} ${(r.owner ?? "-").padEnd(10)} ${r.source.padEnd(6)} ${r.age}s`,
+            `${r.prefix.padEnd(24)} ${state.padEnd(22)} ${String(r.metric).padEnd(6)} ${String(r.tag).padEnd(6)} ${(r.owner ?? "-").padEnd(10)} ${r.source.padEnd(6)} ${r.age}s`,
           );
         }
         if (routes.length === 0) io.out("(no routes)");

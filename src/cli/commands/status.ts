@@ -4,7 +4,14 @@ import type { statusReport } from "../../daemon/reports.js";
 import { ask } from "../daemon-client.js";
 import { type CliIo, EXIT_OK } from "../io.js";
 
-type Status = ReturnType<typeof statusReport>;
+type Status = ReturnType<typeof statusReport> & {
+  maintenance?: boolean;
+  healthChecks?: { prefix: string; health: string; since?: number; detail?: string }[];
+};
+
+function ago(unixMs: number | undefined): string {
+  return unixMs === undefined ? "" : ` for ${Math.max(0, Math.round((Date.now() - unixMs) / 1000))}s`;
+}
 
 function render(status: Status): string[] {
   const lines = ["Interfaces:"];
@@ -26,6 +33,14 @@ function render(status: Status): string[] {
       `  ${n.address.padEnd(28)} ${n.interface.padEnd(10)} v${n.version} heard ${heard.padEnd(12)} routes ${String(n.routes).padEnd(5)} bad packets ${n.badPackets} bad routes ${n.badRoutes}${drops ? ` (${drops})` : ""}`,
     );
   }
+  const checks = status.healthChecks ?? [];
+  if (checks.length > 0) lines.push("Health checks:");
+  for (const c of checks) {
+    lines.push(
+      `  ${c.prefix.padEnd(28)} ${c.health.padEnd(8)}${ago(c.since)}${c.detail ? `  (${c.detail})` : ""}`,
+    );
+  }
+  if (status.maintenance) lines.push("MAINTENANCE: the maintenance file exists; every route is withdrawn");
   const c = status.counters;
   lines.push(
     `Routes: ${status.routes.active} active, ${status.routes.withdrawing} withdrawing`,

@@ -1,0 +1,145 @@
+/**
+ * What each control op does (SPEC §4): parse-checked requests in, replies out. A change goes on the
+ * wire first and is saved meanwhile; the reply waits for the save, so an acknowledged change is on
+ * disk. Lifecycle (start, reload, stop) stays in daemon.ts.
+ */
+import { errorReply, type Reply, type Request, type RouteIn } from "../control/protocol.js";
+import type { Speaker } from "../speaker/speaker.js";
+import { interfaceNames } from "../transport/interfaces.js";
+import { type AdmitPolicy, admitRoutes, Refusal, withdrawalKeys } from "./admit.js";
+import type { DaemonConfig } from "./config.js";
+import type { Gate } from "./gate.js";
+import { handleHook } from "./hook-op.js";
+import type { Logger } from "./log.js";
+import { routesReport, statusReport } from "./reports.js";
+import type { SocketRoute, SocketRoutes } from "./socket-routes.js";
+
+export interface ControlOpsDeps {
+  log: Logger;
+  config(): DaemonConfig;
+  policy(): AdmitPolicy;
+  speaker(): Speaker;
+  gate(): Gate;
+  socket: SocketRoutes;
+  /** The wire changed: start the announce-to-send clock (metrics). */
+  changed(): void;
+  /** Send what changed now rather than at the next timer. */
+  wake(): void;
+  /** Resolves once the state file holds every change made so far. */
+  persist(): Promise<void>;
+  reload(id: Request["id"]): Promise<Reply>;
+}
+
+export class ControlOps {
+  constructor(private readonly deps: ControlOpsDeps) {}
+
+  async handle(request: Request): Promise<Reply> {
+    switch (request.op) {
+      case "announce":
+        return this.announce(request.id, request.routes);
+      case "withdraw":
+        return this.withdraw(request.id, request.prefixes, request.owner);
+      case "hook":
+        return handleHook(request, {
+          config: this.deps.config(),
+          admit: (id, routes) => {
+            const admitted = this.admit(id, routes);
+            return Array.isArray(admitted) ? admitted.map((r) => r.spec) : admitted;
+          },
+          announce: (id, specs) =>
+            this.announceRoutes(
+              id,
+              specs.map((spec) => ({ spec })),
+            ),
+          withdrawOwner: (id, owner) => this.withdraw(id, undefined, owner),
+        });
+      case "routes":
+        return {
+          id: request.id,
+          ok: true,
+          routes: routesReport(this.deps.speaker(), {
+            config: this.deps.config().routes,
+            socket: this.deps.socket,
+            checks: this.deps.gate().report(),
+          }),
+        };
+      case "status":
+        return {
+          id: request.id,
+          ok: true,
+          ...statusReport(this.deps.speaker(), this.deps.config()),
+          maintenance: !this.deps.gate().open,
+          healthChecks: this.deps.gate().report(),
+        };
+      case "reload":
+        return this.deps.reload(request.id);
+    }
+  }
+
+  private async announce(id: Request["id"], routes: RouteIn[]): Promise<Reply> {
+    const admitted = this.admit(id, routes);
+    return Array.isArray(admitted) ? this.announceRoutes(id, admitted) : admitted;
+  }
+
+  private admit(id: Request["id"], routes: RouteIn[]): SocketRoute[] | Reply {
+    try {
+      return admitRoutes(routes, this.deps.policy(), interfaceNames());
+    } catch (error) {
+      if (error instanceof Refusal) return errorReply(id, error.code, error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * The change goes on the wire first (the triggered update is due in FAST_COALESCE_MS) and is written
+   * meanwhile; the reply waits for the write. A busy hypervisor's disk can take tens of milliseconds
+   * to fsync, and twenty hosts' worth of VMs starting together showed it (issue 6).
+   */
+  private async announceRoutes(id: Request["id"], routes: SocketRoute[]): Promise<Reply> {
+    // a held route (check not passing yet, or maintenance) is kept and saved, and goes out later
+    const outcomes = routes.map((route) => [route.spec.prefix.text, this.deps.socket.add(route)] as const);
+    const changed = outcomes.filter(([, outcome]) => outcome === "announced").map(([prefix]) => prefix);
+    const held = outcomes.filter(([, outcome]) => outcome === "held").map(([prefix]) => prefix);
+    if (changed.length > 0) this.deps.changed();
+    this.deps.wake();
+    await this.deps.persist();
+    const owner = routes[0]?.spec.owner;
+    if (changed.length > 0) this.deps.log.info({ prefixes: changed, owner }, "announced");
+    if (held.length > 0)
+      this.deps.log.info(
+        { prefixes: held, owner },
+        "held until its health check passes (or maintenance ends)",
+      );
+    return {
+      id,
+      ok: true,
+      announced: routes.map((r) => r.spec.prefix.text),
+      ...(held.length > 0 ? { held } : {}),
+    };
+  }
+
+  private async withdraw(
+    id: Request["id"],
+    prefixes: string[] | undefined,
+    owner: string | undefined,
+  ): Promise<Reply> {
+    let withdrawn: string[];
+    if (owner !== undefined) {
+      withdrawn = this.deps.socket.removeOwner(owner);
+    } else {
+      let keys: string[];
+      try {
+        keys = withdrawalKeys(prefixes ?? []); // all or nothing: a bad prefix withdraws none
+      } catch (error) {
+        if (error instanceof Refusal) return errorReply(id, error.code, error.message);
+        throw error;
+      }
+      withdrawn = keys.filter((key) => this.deps.socket.remove(key));
+    }
+    if (withdrawn.length > 0) this.deps.changed();
+    this.deps.wake();
+    await this.deps.persist();
+    if (withdrawn.length > 0) this.deps.log.info({ prefixes: withdrawn, owner }, "withdrawn");
+    return { id, ok: true, withdrawn };
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The routes announced over the control socket: what the state file keeps. One may carry a health
+ * check (issue 8); the gate then decides when it is on the wire, and until its check passes it is
+ * "held": asked for, kept and saved, but not announced.
+ */
+import { healthCheckOf, type RawCheck } from "../health/config.js";
+import type { Health } from "../health/state.js";
+import type { Speaker } from "../speaker/speaker.js";
+import type { RouteSpec } from "../speaker/table.js";
+import type { Gate } from "./gate.js";
+import type { SavedRoute } from "./state.js";
+
+export interface SocketRoute {
+  spec: RouteSpec;
+  check?: RawCheck;
+}
+
+/** What an announcement did on the wire right away. */
+export type AddOutcome = "announced" | "unchanged" | "held";
+
+export interface SocketRoutesDeps {
+  speaker(): Speaker;
+  gate(): Gate;
+  now(): number;
+}
+
+export class SocketRoutes {
+  private readonly routes = new Map<string, SocketRoute>();
+
+  constructor(private readonly deps: SocketRoutesDeps) {}
+
+  get size(): number {
+    return this.routes.size;
+  }
+
+  has(prefix: string): boolean {
+    return this.routes.has(prefix);
+  }
+
+  /** True when `prefix` came over the socket with a check: a config reload leaves that check alone. */
+  hasCheck(prefix: string): boolean {
+    return this.routes.get(prefix)?.check !== undefined;
+  }
+
+  specs(): RouteSpec[] {
+    return [...this.routes.values()].map((r) => r.spec);
+  }
+
+  /** The routes with no check, which go out as soon as maintenance ends. */
+  unchecked(): RouteSpec[] {
+    return [...this.routes.values()].filter((r) => r.check === undefined).map((r) => r.spec);
+  }
+
+  /** Owners of every route asked for, announced or held: a held route's tap can vanish too. */
+  owners(): Set<string> {
+    const owners = new Set<string>();
+    for (const { spec } of this.routes.values()) if (spec.owner !== undefined) owners.add(spec.owner);
+    return owners;
+  }
+
+  /**
+   * Records the route and puts it on the wire now, or when its check passes. Announcing a prefix again
+   * replaces it whole: with no check this time, its old check stops.
+   */
+  add(route: SocketRoute, initial?: Health): AddOutcome {
+    const key = route.spec.prefix.text;
+    this.routes.set(key, route);
+    const gate = this.deps.gate();
+    if (route.check !== undefined) {
+      const table = this.deps.speaker().table;
+      const version = table.version;
+      gate.watch(route.spec, healthCheckOf(route.check), initial);
+      if (table.get(key)?.state !== "active") return "held";
+      return table.version === version ? "unchanged" : "announced";
+    }
+    gate.unwatch(key);
+    if (!gate.open) return "held"; // maintenance: kept, and sent when it ends
+    return this.deps.speaker().announce(route.spec, this.deps.now()) ? "announced" : "unchanged";
+  }
+
+  /**
+   * Withdraws `prefix` whatever put it up (the socket, or the config until the next reload) and stops
+   * its check; false if it was neither announced nor held.
+   */
+  remove(prefix: string): boolean {
+    const held = this.routes.delete(prefix);
+    const checked = this.deps.gate().unwatch(prefix);
+    const withdrawn = this.deps.speaker().withdraw(prefix, this.deps.now());
+    return held || checked || withdrawn;
+  }
+
+  /** Withdraws every route `owner` has, announced or held; returns their prefixes. */
+  removeOwner(owner: string): string[] {
+    const gone = new Set<string>();
+    for (const [key, { spec }] of this.routes) {
+      if (spec.owner !== owner) continue;
+      this.routes.delete(key);
+      this.deps.gate().unwatch(key);
+      gone.add(key);
+    }
+    for (const route of this.deps.speaker().withdrawOwner(owner, this.deps.now())) {
+      this.routes.delete(route.prefix.text);
+      gone.add(route.prefix.text);
+    }
+    return [...gone];
+  }
+
+  /** The routes as the state file keeps them. */
+  saved(): SavedRoute[] {
+    return [...this.routes.values()].map(({ spec, check }) => ({
+      prefix: spec.prefix.text,
+      metric: spec.metric,
+      tag: spec.tag,
+      ...(spec.owner ? { owner: spec.owner } : {}),
+      ...(spec.nextHop ? { nextHop: spec.nextHop } : {}),
+      ...(check ? { check } : {}),
+    }));
+  }
+}
