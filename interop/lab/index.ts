@@ -1,6 +1,7 @@
 /** The interop lab: namespaces, FRR and BIRD gateways, riplet children, and what they see. */
 export * from "./attacker.js";
 export * from "./bird.js";
+export * from "./confine.js";
 export * from "./counters.js";
 export * from "./forge.js";
 export * from "./frr.js";
