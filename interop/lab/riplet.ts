@@ -99,3 +99,15 @@ export function jsonLines(text: string): Record<string, unknown>[] {
 export function logWarnings(child: Child): Record<string, unknown>[] {
   return child.jsonLines().filter((l) => typeof l.level === "number" && l.level >= 40);
 }
+
+/** A TCP service for health checks to probe: accepts and closes, on 127.0.0.1:`port` in `ns`. */
+export async function startTcpService(lab: Lab, ns: string, port: number): Promise<Child> {
+  const script = `require("net").createServer((s) => s.end()).listen(${port}, "127.0.0.1", () => console.log("ready"))`;
+  const service = lab.spawn(ns, [process.execPath, "-e", script], `tcp service :${port}`);
+  await waitFor(() => !service.running || service.stdout.includes("ready"), {
+    timeoutMs: 5000,
+    what: `the TCP service on port ${port}`,
+  });
+  if (!service.running) throw new Error(`the TCP service exited:\n${service.describe()}`);
+  return service;
+}

@@ -20,6 +20,7 @@ import {
   type PairLab,
   startDaemon,
   startGateway,
+  startTcpService,
   waitFor,
 } from "../lab/index.js";
 
@@ -40,10 +41,24 @@ interopDescribe("health checks on socket routes → FRR", () => {
   let service: Child | undefined;
 
   const startService = async () => {
-    const script = `require("net").createServer((s) => s.end()).listen(${PORT}, "127.0.0.1", () => console.log("ready"))`;
-    service = pair.lab.spawn(pair.host.ns, [process.execPath, "-e", script], "service");
-    await waitFor(() => service!.stdout.includes("ready"), { timeoutMs: 5000, what: "the service" });
+    service = await startTcpService(pair.lab, pair.host.ns, PORT);
   };
+  /** `riplet announce SERVICE` checked against the service, every INTERVAL_S, falling after FALL. */
+  const announceChecked = (rise: number) =>
+    riplet(
+      "announce",
+      SERVICE,
+      "--check-tcp",
+      `127.0.0.1:${PORT}`,
+      "--check-interval",
+      String(INTERVAL_S),
+      "--check-timeout",
+      String(INTERVAL_S),
+      "--rise",
+      String(rise),
+      "--fall",
+      String(FALL),
+    );
   const on = (prefixes: string[]) => () => kernelHasAll(pair.lab, pair.gw.ns, prefixes);
   const off = (prefixes: string[]) => () => kernelHasNone(pair.lab, pair.gw.ns, prefixes);
   const riplet = (...args: string[]) => execRiplet(pair.lab, pair.host.ns, ["--socket", socket, ...args]);
@@ -80,20 +95,7 @@ interopDescribe("health checks on socket routes → FRR", () => {
   afterAll(() => pair?.lab.destroy());
 
   it("holds the route until the service answers, then withdraws it within fall × interval of its death", async () => {
-    const { code, stdout } = await riplet(
-      "announce",
-      SERVICE,
-      "--check-tcp",
-      `127.0.0.1:${PORT}`,
-      "--check-interval",
-      String(INTERVAL_S),
-      "--check-timeout",
-      String(INTERVAL_S),
-      "--rise",
-      "1",
-      "--fall",
-      String(FALL),
-    );
+    const { code, stdout } = await announceChecked(1);
     expect(code).toBe(0);
     expect(stdout).toContain(
       `held, not on the wire until its check passes (or maintenance ends): ${SERVICE}`,
@@ -129,19 +131,8 @@ interopDescribe("health checks on socket routes → FRR", () => {
   });
 
   it("a daemon SIGKILLed while the route is healthy puts it back at once, check and all", async () => {
-    // the same prefix again, with a slow rise: only the saved verdict can bring it back within 1 s
-    await riplet(
-      "announce",
-      SERVICE,
-      "--check-tcp",
-      `127.0.0.1:${PORT}`,
-      "--check-interval",
-      String(INTERVAL_S),
-      "--rise",
-      String(RISE),
-      "--fall",
-      String(FALL),
-    );
+    // the same prefix again, with a slow rise: only the saved verdict can bring it back at once
+    await announceChecked(RISE);
     await startService();
     await waitFor(on([SERVICE]), { timeoutMs: 10_000, what: "the route with a slow rise" });
     await waitFor(() => saved().health?.[SERVICE] === "healthy", {

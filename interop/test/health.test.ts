@@ -20,6 +20,7 @@ import {
   type PairLab,
   startDaemon,
   startGateway,
+  startTcpService,
   waitFor,
 } from "../lab/index.js";
 
@@ -38,9 +39,7 @@ interopDescribe("health-checked announcements → FRR", () => {
   let maintenance: string;
 
   const startService = async () => {
-    const script = `require("net").createServer((s) => s.end()).listen(8080, "127.0.0.1", () => console.log("ready"))`;
-    service = pair.lab.spawn(pair.host.ns, [process.execPath, "-e", script], "service");
-    await waitFor(() => service!.stdout.includes("ready"), { timeoutMs: 5000, what: "the service" });
+    service = await startTcpService(pair.lab, pair.host.ns, 8080);
   };
   const on = (prefixes: string[]) => () => kernelHasAll(pair.lab, pair.gw.ns, prefixes);
   const off = (prefixes: string[]) => () => kernelHasNone(pair.lab, pair.gw.ns, prefixes);

@@ -3,31 +3,21 @@
  * as the config writes it, bad ones are usage errors (exit 2) naming the option, and a held route is
  * reported as such. Against a control server that records what it was asked.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Reply, Request } from "../../src/control/protocol.js";
-import { startControlServer, stopControlServer } from "../../src/control/server.js";
 import { cli } from "../helpers/cli.js";
+import { type FakeDaemon, fakeDaemon } from "../helpers/fake-daemon.js";
 
-const asked: Request[] = [];
-const servers: (() => Promise<void>)[] = [];
+let current: FakeDaemon | undefined;
 afterEach(async () => {
-  for (const close of servers.splice(0)) await close();
-  asked.length = 0;
+  await current?.close();
+  current = undefined;
 });
 
-async function daemon(reply: (r: Request) => Record<string, unknown> = () => ({})) {
-  const path = join(mkdtempSync(join(tmpdir(), "riplet-cli-")), "riplet.sock");
-  const handle = async (r: Request): Promise<Reply> => {
-    asked.push(r);
-    return { id: r.id, ok: true, ...reply(r) };
-  };
-  const server = await startControlServer({ path, mode: 0o600, handle, onError: () => {} });
-  servers.push(() => stopControlServer(server, path));
-  return path;
+async function daemon(reply?: Parameters<typeof fakeDaemon>[0]): Promise<string> {
+  current = await fakeDaemon(reply);
+  return current.socket;
 }
+const asked = () => current!.asked;
 
 describe("riplet announce --check-*", () => {
   it("sends the check with the route, and says which prefixes are held", async () => {
@@ -49,7 +39,7 @@ describe("riplet announce --check-*", () => {
       "9",
     );
     expect(code).toBe(0);
-    expect(asked[0]).toEqual({
+    expect(asked()[0]).toEqual({
       id: 1,
       op: "announce",
       routes: [
@@ -71,8 +61,8 @@ describe("riplet announce --check-*", () => {
     const socket = await daemon(() => ({ announced: ["198.51.100.0/24"] }));
     const { code, out } = await cli("--socket", socket, "announce", "198.51.100.0/24");
     expect(code).toBe(0);
-    expect(asked[0]).toMatchObject({ routes: [{ prefix: "198.51.100.0/24" }] });
-    expect((asked[0] as { routes: object[] }).routes[0]).not.toHaveProperty("check");
+    expect(asked()[0]).toMatchObject({ routes: [{ prefix: "198.51.100.0/24" }] });
+    expect((asked()[0] as { routes: object[] }).routes[0]).not.toHaveProperty("check");
     expect(out).toEqual(["announced 198.51.100.0/24"]);
   });
 
@@ -95,6 +85,6 @@ describe("riplet announce --check-*", () => {
     const { code, err } = await cli("--socket", socket, "announce", "198.51.100.0/24", ...options);
     expect(code).toBe(2);
     expect(err.join("\n")).toContain(message);
-    expect(asked).toEqual([]);
+    expect(asked()).toEqual([]);
   });
 });

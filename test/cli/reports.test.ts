@@ -1,0 +1,105 @@
+/** `riplet status` and `riplet routes` as a person reads them: health checks, held routes, maintenance (issue 8). */
+import { afterEach, describe, expect, it } from "vitest";
+import { cli } from "../helpers/cli.js";
+import { type FakeDaemon, fakeDaemon } from "../helpers/fake-daemon.js";
+
+let daemon: FakeDaemon | undefined;
+afterEach(async () => {
+  await daemon?.close();
+});
+
+const status = {
+  interfaces: [
+    {
+      name: "eth0",
+      up: true,
+      ipv4: ["192.0.2.2/24"],
+      ipv6LinkLocal: "fe80::2",
+      rip: { auth: "none", neighbors: [], multicast: true },
+      ripng: { neighbors: [], multicast: true },
+    },
+  ],
+  neighbors: [],
+  routes: { active: 1, withdrawing: 1 },
+  counters: {
+    packetsSent: 9,
+    packetsReceived: 4,
+    packetsDropped: 0,
+    routesSkipped: 0,
+    updatesSent: 2,
+    triggeredUpdatesSent: 3,
+    requestsAnswered: 1,
+  },
+  sequence: 0,
+};
+
+describe("riplet status", () => {
+  it("lists each health check with its verdict, how long, and the last probe's detail", async () => {
+    const since = Date.now() - 42_000;
+    daemon = await fakeDaemon(() => ({
+      ...status,
+      maintenance: false,
+      healthChecks: [
+        { prefix: "198.51.100.0/24", health: "healthy", since, detail: "connected" },
+        { prefix: "203.0.113.10/32", health: "failing", since, detail: "ECONNREFUSED" },
+      ],
+    }));
+    const { code, out } = await cli("--socket", daemon.socket, "status");
+    expect(code).toBe(0);
+    expect(out).toContain("Health checks:");
+    expect(out.find((l) => l.includes("203.0.113.10/32"))).toMatch(/failing\s+for 4[12]s\s+\(ECONNREFUSED\)/);
+    expect(out.find((l) => l.includes("198.51.100.0/24"))).toMatch(/healthy\s+for 4[12]s\s+\(connected\)/);
+    expect(out.join("\n")).not.toContain("MAINTENANCE");
+  });
+
+  it("says so when maintenance is on, and prints no check section without checks", async () => {
+    daemon = await fakeDaemon(() => ({ ...status, maintenance: true, healthChecks: [] }));
+    const { out } = await cli("--socket", daemon.socket, "status");
+    expect(out).toContain("MAINTENANCE: the maintenance file exists; every route is withdrawn");
+    expect(out).not.toContain("Health checks:");
+  });
+});
+
+describe("riplet routes", () => {
+  it("shows a checked route's verdict beside its state, held ones included", async () => {
+    daemon = await fakeDaemon(() => ({
+      routes: [
+        {
+          prefix: "198.51.100.0/24",
+          family: "ipv4",
+          metric: 1,
+          tag: 0,
+          state: "active",
+          source: "socket",
+          health: "healthy",
+          age: 3,
+        },
+        {
+          prefix: "203.0.113.10/32",
+          family: "ipv4",
+          metric: 1,
+          tag: 0,
+          state: "held",
+          owner: "tap0",
+          source: "socket",
+          health: "failing",
+          age: 7,
+        },
+        {
+          prefix: "2001:db8:42::/48",
+          family: "ipv6",
+          metric: 1,
+          tag: 0,
+          state: "withdrawing",
+          source: "config",
+          age: 1,
+        },
+      ],
+    }));
+    const { code, out } = await cli("--socket", daemon.socket, "routes");
+    expect(code).toBe(0);
+    expect(out[1]).toMatch(/^198\.51\.100\.0\/24\s+active \(healthy\)\s+1\s+0\s+-\s+socket 3s$/);
+    expect(out[2]).toMatch(/^203\.0\.113\.10\/32\s+held \(failing\)\s+1\s+0\s+tap0\s+socket 7s$/);
+    expect(out[3]).toMatch(/^2001:db8:42::\/48\s+withdrawing\s+1\s+0\s+-\s+config 1s$/);
+  });
+});
