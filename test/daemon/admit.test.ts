@@ -72,6 +72,10 @@ describe("admitting routes", () => {
     expect(admitRoute(saved, open).spec).toMatchObject({ metric: 4, tag: 9, owner: "tap0" });
     const narrowed = { ...open, allow: [parsePrefix("203.0.113.0/24")] };
     expect(refusal(() => admitRoute(saved, narrowed)).code).toBe("PREFIX_NOT_ALLOWED");
+    // a command check saved while control.allowCommandChecks was on is not run once it is off
+    const withCommand = { ...saved, check: { command: "true" } };
+    expect(admitRoute(withCommand, { ...open, allowCommandChecks: true }).check).toEqual({ command: "true" });
+    expect(refusal(() => admitRoute(withCommand, open)).code).toBe("CHECK_NOT_ALLOWED");
   });
 });
 
