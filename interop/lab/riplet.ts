@@ -111,3 +111,9 @@ export async function startTcpService(lab: Lab, ns: string, port: number): Promi
   if (!service.running) throw new Error(`the TCP service exited:\n${service.describe()}`);
   return service;
 }
+
+/** GET a daemon's Prometheus text from inside its namespace (where its metrics listener is). */
+export async function scrapeMetrics(lab: Lab, ns: string, url: string): Promise<string> {
+  const fetchIt = `fetch(${JSON.stringify(url)}).then(r => r.text()).then(t => process.stdout.write(t))`;
+  return (await lab.exec(ns, [process.execPath, "-e", fetchIt])).stdout;
+}

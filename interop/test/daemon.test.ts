@@ -22,6 +22,7 @@ import {
   kernelHasNone,
   median,
   type PairLab,
+  scrapeMetrics,
   startGateway,
   startDaemon as startRipletDaemon,
   waitFor,
@@ -180,8 +181,7 @@ interopDescribe("riplet daemon → FRR gateway", () => {
   it("serves Prometheus metrics of the live daemon (scraped inside its namespace)", async () => {
     await ask(d, { id: 1, op: "announce", routes: [{ prefix: "198.51.103.0/24" }] });
     await waitFor(inKernel(d, ["198.51.103.0/24"]), { timeoutMs: 10_000, what: "announce" });
-    const scrape = `fetch("http://127.0.0.1:9520/metrics").then(r => r.text()).then(t => process.stdout.write(t))`;
-    const { stdout } = await d.pair.lab.exec(d.pair.host.ns, [process.execPath, "-e", scrape]);
+    const stdout = await scrapeMetrics(d.pair.lab, d.pair.host.ns, "http://127.0.0.1:9520/metrics");
     const value = (pattern: RegExp) => Number(pattern.exec(stdout)?.[1] ?? Number.NaN);
     expect(value(/^riplet_routes\{state="active"\} (\d+)$/m)).toBeGreaterThanOrEqual(2);
     expect(value(/^riplet_neighbors (\d+)$/m)).toBe(2); // the FRR gateway: ripd and ripngd

@@ -18,6 +18,7 @@ import {
   kernelHasAll,
   kernelHasNone,
   type PairLab,
+  scrapeMetrics,
   startDaemon,
   startGateway,
   startTcpService,
@@ -87,6 +88,7 @@ interopDescribe("health checks on socket routes → FRR", () => {
         `interfaces: [{ name: ${HOST_IF} }]`,
         `control: { socket: ${socket} }`,
         `state: ${statePath}`,
+        'metrics: { listen: "127.0.0.1:9521" }',
         "",
       ].join("\n"),
     );
@@ -135,6 +137,10 @@ interopDescribe("health checks on socket routes → FRR", () => {
     await announceChecked(RISE);
     await startService();
     await waitFor(on([SERVICE]), { timeoutMs: 10_000, what: "the route with a slow rise" });
+    const metrics = await scrapeMetrics(pair.lab, pair.host.ns, "http://127.0.0.1:9521/metrics");
+    expect(metrics).toMatch(/^riplet_health_check_up\{prefix="198\.51\.100\.0\/24"\} 1$/m);
+    const shown = metrics.split("\n").filter((l) => /^riplet_(health_check_up|maintenance|routes)/.test(l));
+    console.log(JSON.stringify({ test: "health-socket-metrics", lines: shown }));
     await waitFor(() => saved().health?.[SERVICE] === "healthy", {
       timeoutMs: 2000,
       what: "the verdict saved",
@@ -153,6 +159,9 @@ interopDescribe("health checks on socket routes → FRR", () => {
     // and the check still runs after the restart: the service dying takes the route down
     await service!.stop(1000, "SIGKILL");
     await waitFor(off([SERVICE]), { timeoutMs: 5000, intervalMs: 20, what: "withdrawal after the restart" });
+    expect(await scrapeMetrics(pair.lab, pair.host.ns, "http://127.0.0.1:9521/metrics")).toMatch(
+      /^riplet_health_check_up\{prefix="198\.51\.100\.0\/24"\} 0$/m,
+    );
   });
 
   it("a daemon restarted while the route is failing keeps it off the wire", async () => {
