@@ -172,6 +172,9 @@ interopDescribe("health checks on socket routes → FRR", () => {
       state: "held",
       health: "failing",
     });
+    expect(await scrapeMetrics(pair.lab, pair.host.ns, "http://127.0.0.1:9521/metrics")).toMatch(
+      /^riplet_routes\{state="held"\} 1$/m,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     expect(await off([SERVICE])()).toBe(true);
   });

@@ -19,6 +19,7 @@ import { Gate, type GateTarget } from "./gate.js";
 import { monotonicMs, SpeakerHost } from "./host.js";
 import type { Logger } from "./log.js";
 import { MetricsEndpoint } from "./metrics.js";
+import { heldRoutes } from "./reports.js";
 import { type SocketRoute, SocketRoutes } from "./socket-routes.js";
 import { loadState, type SavedState, writeStateAtomically } from "./state.js";
 import { StateWriter } from "./state-writer.js";
@@ -129,6 +130,8 @@ export class Daemon {
           speaker: () => this.host.speaker,
           health: () => this.gate?.report() ?? [],
           maintenance: () => this.gate !== undefined && !this.gate.open,
+          held: () =>
+            heldRoutes(this.host.speaker, { config: this.config.routes, socket: this.dynamic }).length,
         },
         host,
         port,

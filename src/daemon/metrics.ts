@@ -14,6 +14,8 @@ export interface MetricsSource {
   /** Routes with a health check and their verdict; whether the maintenance file is there. */
   health?(): { prefix: string; health: string }[];
   maintenance?(): boolean;
+  /** Routes asked for but not on the wire (check not passing, or maintenance). */
+  held?(): number;
 }
 
 export interface Metrics {
@@ -39,13 +41,14 @@ export async function createMetrics(source: MetricsSource): Promise<Metrics> {
     });
   new client.Gauge({
     name: "riplet_routes",
-    help: "Routes announced, by state (withdrawing: sent with metric 16 until the garbage time ends)",
+    help: "Routes by state (withdrawing: sent with metric 16 until the garbage time ends; held: asked for, not sent, as its health check is not passing or maintenance is on)",
     labelNames: ["state"],
     registers: [registry],
     collect() {
       const table = speaker().table;
       this.set({ state: "active" }, table.size - table.withdrawingCount);
       this.set({ state: "withdrawing" }, table.withdrawingCount);
+      if (source.held) this.set({ state: "held" }, source.held());
     },
   });
   counter("riplet_updates_sent_total", "Periodic updates sent", () => speaker().counters.updatesSent);

@@ -29,6 +29,18 @@ export interface WantedRoutes {
   checks: readonly { prefix: string; health: Health; since?: number }[];
 }
 
+/** Routes asked for (config or socket) that are not on the wire at all: their check is not passing, or maintenance. */
+export function heldRoutes(speaker: Speaker, wanted: Omit<WantedRoutes, "checks">): RouteSpec[] {
+  const seen = new Set<string>();
+  // a prefix in both: the socket's announcement is the one in force
+  return [...wanted.socket.specs(), ...wanted.config].filter((spec) => {
+    const key = spec.prefix.text;
+    if (seen.has(key) || speaker.table.get(key) !== undefined) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export function routesReport(speaker: Speaker, wanted: WantedRoutes): RouteReport[] {
   const now = monotonicMs();
   const checks = new Map(wanted.checks.map((c) => [c.prefix, c]));
@@ -50,26 +62,22 @@ export function routesReport(speaker: Speaker, wanted: WantedRoutes): RouteRepor
     ...healthOf(r.prefix.text),
     age: Math.round((now - r.changedAt) / 1000),
   }));
-  const held: RouteReport[] = [...wanted.config, ...wanted.socket.specs()]
-    .filter((spec) => speaker.table.get(spec.prefix.text) === undefined)
-    .map((spec) => {
-      const since = checks.get(spec.prefix.text)?.since;
-      return {
-        prefix: spec.prefix.text,
-        family: spec.prefix.family,
-        metric: spec.metric,
-        tag: spec.tag,
-        state: "held" as const,
-        ...(spec.owner ? { owner: spec.owner } : {}),
-        ...(spec.nextHop ? { nextHop: spec.nextHop } : {}),
-        source: sourceOf(spec.prefix.text),
-        ...healthOf(spec.prefix.text),
-        age: since === undefined ? 0 : Math.max(0, Math.round((Date.now() - since) / 1000)),
-      };
-    });
-  // a prefix both in the config and announced over the socket is listed once
-  const unique = new Map([...held, ...onWire].map((r) => [r.prefix, r]));
-  return [...unique.values()].sort((a, b) => a.prefix.localeCompare(b.prefix));
+  const held: RouteReport[] = heldRoutes(speaker, wanted).map((spec) => {
+    const since = checks.get(spec.prefix.text)?.since;
+    return {
+      prefix: spec.prefix.text,
+      family: spec.prefix.family,
+      metric: spec.metric,
+      tag: spec.tag,
+      state: "held" as const,
+      ...(spec.owner ? { owner: spec.owner } : {}),
+      ...(spec.nextHop ? { nextHop: spec.nextHop } : {}),
+      source: sourceOf(spec.prefix.text),
+      ...healthOf(spec.prefix.text),
+      age: since === undefined ? 0 : Math.max(0, Math.round((Date.now() - since) / 1000)),
+    };
+  });
+  return [...held, ...onWire].sort((a, b) => a.prefix.localeCompare(b.prefix));
 }
 
 export function statusReport(speaker: Speaker, config: DaemonConfig) {

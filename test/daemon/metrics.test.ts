@@ -35,7 +35,7 @@ beforeAll(async () => {
   const unsigned = ripv2.encode({ command: "response", version: 2, entries: [] });
   speaker.receive({ family: "ipv4", bytes: unsigned, source: "192.0.2.1", sourcePort: 520 }, 2);
   speaker.receive({ family: "ipv4", bytes: Uint8Array.of(2, 2), source: "192.0.2.1", sourcePort: 520 }, 3);
-  const metrics = await createMetrics({ speaker: () => speaker });
+  const metrics = await createMetrics({ speaker: () => speaker, held: () => 2 });
   metrics.announceToSend.observe(0.004);
   const server = await serveMetrics(metrics, "127.0.0.1", 0);
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -51,6 +51,7 @@ describe("GET /metrics", () => {
     const text = await response.text();
     expect(text).toMatch(/^riplet_routes\{state="active"\} 1$/m);
     expect(text).toMatch(/^riplet_routes\{state="withdrawing"\} 1$/m);
+    expect(text).toMatch(/^riplet_routes\{state="held"\} 2$/m);
     expect(text).toMatch(/^riplet_packets_received_total 2$/m);
     expect(text).toMatch(/^riplet_packets_dropped_total\{reason="AUTH_MISSING"\} 1$/m);
     expect(text).toMatch(/^riplet_packets_dropped_total\{reason="MALFORMED"\} 1$/m);
