@@ -1,5 +1,6 @@
 /** The gateway's kernel routing table: the real proof that a peer installed what riplet announced. */
 import type { Lab } from "./lab.js";
+import type { PairLab } from "./topology.js";
 
 export type Family = "ipv4" | "ipv6";
 
@@ -49,6 +50,18 @@ export async function kernelRoute(lab: Lab, ns: string, prefix: string): Promise
   return (await kernelRoutes(lab, ns, family)).find((r) => r.prefix === prefix);
 }
 
+/** The kernel routes of the families `prefixes` are in, by prefix: one `ip route` per family, not per prefix. */
+async function routesFor(lab: Lab, ns: string, prefixes: string[]): Promise<Map<string, KernelRoute>> {
+  const families = new Set<Family>(prefixes.map((p) => (p.includes(":") ? "ipv6" : "ipv4")));
+  const routes = new Map<string, KernelRoute>();
+  for (const family of families) {
+    for (const route of await kernelRoutes(lab, ns, family)) {
+      if (!routes.has(route.prefix)) routes.set(route.prefix, route);
+    }
+  }
+  return routes;
+}
+
 /** True when every prefix is in the kernel table (and, if given, via `gateways[prefix]`). */
 export async function kernelHasAll(
   lab: Lab,
@@ -56,20 +69,27 @@ export async function kernelHasAll(
   prefixes: string[],
   gateways: Record<string, string> = {},
 ): Promise<boolean> {
-  for (const prefix of prefixes) {
-    const route = await kernelRoute(lab, ns, prefix);
-    if (!route) return false;
+  const routes = await routesFor(lab, ns, prefixes);
+  return prefixes.every((prefix) => {
+    const route = routes.get(prefix);
     const want = gateways[prefix];
-    if (want !== undefined && route.gateway !== want) return false;
-  }
-  return true;
+    return route !== undefined && (want === undefined || route.gateway === want);
+  });
 }
 
 /** True when none of the prefixes is in the kernel table. */
 export async function kernelHasNone(lab: Lab, ns: string, prefixes: string[]): Promise<boolean> {
-  for (const prefix of prefixes) if (await kernelRoute(lab, ns, prefix)) return false;
-  return true;
+  const routes = await routesFor(lab, ns, prefixes);
+  return prefixes.every((prefix) => !routes.has(prefix));
 }
+
+/** For waitFor: the pair's gateway has every one of `prefixes` in its kernel table. */
+export const onGateway = (pair: PairLab, prefixes: string[]) => () =>
+  kernelHasAll(pair.lab, pair.gw.ns, prefixes);
+
+/** For waitFor: the pair's gateway has none of `prefixes` in its kernel table. */
+export const offGateway = (pair: PairLab, prefixes: string[]) => () =>
+  kernelHasNone(pair.lab, pair.gw.ns, prefixes);
 
 /** The multicast groups joined on `ifname` in `ns` (`ip maddr show dev IF`). */
 export async function multicastGroups(lab: Lab, ns: string, ifname: string): Promise<string[]> {

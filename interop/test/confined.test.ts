@@ -17,8 +17,8 @@ import {
   createPairLab,
   HOST_IF,
   interopDescribe,
-  kernelHasAll,
-  kernelHasNone,
+  offGateway,
+  onGateway,
   type PairLab,
   RIPLET_BIN,
   readUnit,
@@ -52,7 +52,6 @@ interopDescribe("the daemon in docs/riplet.service's sandbox → FRR", () => {
       ].join("\n"),
     );
   const confined = (argv: string[]) => confinedArgv(unit, [run, state], argv);
-  const on = (prefixes: string[]) => () => kernelHasAll(pair.lab, pair.gw.ns, prefixes);
 
   beforeAll(async () => {
     pair = await createPairLab("confined");
@@ -103,14 +102,17 @@ interopDescribe("the daemon in docs/riplet.service's sandbox → FRR", () => {
       { timeoutMs: 10_000, what: "the confined daemon's socket" },
     );
     if (!daemon.running) throw new Error(`the confined daemon exited:\n${daemon.describe()}`);
-    await waitFor(on([STATIC]), { timeoutMs: 10_000, what: `${STATIC} from the confined daemon` });
+    await waitFor(onGateway(pair, [STATIC]), {
+      timeoutMs: 10_000,
+      what: `${STATIC} from the confined daemon`,
+    });
 
     // a VM's tap, as QEMU makes it; the hook op does the rest with the daemon's two capabilities
     await pair.lab.exec(pair.host.ns, ["ip", "tuntap", "add", "dev", "tapc", "mode", "tap"]);
     await pair.lab.exec(pair.host.ns, ["sysctl", "-qw", "net.ipv4.ip_forward=0"]);
     const up = await callDaemon(socket, { id: 1, op: "hook", action: "up", ifname: "tapc" });
     expect(up).toMatchObject({ ok: true });
-    await waitFor(on([VM]), { timeoutMs: 5000, what: "the VM's subnet" });
+    await waitFor(onGateway(pair, [VM]), { timeoutMs: 5000, what: "the VM's subnet" });
     const { stdout: addr } = await pair.lab.exec(pair.host.ns, ["ip", "-o", "addr", "show", "dev", "tapc"]);
     expect(addr).toContain("198.51.101.1/24");
     const { stdout: forwarding } = await pair.lab.exec(pair.host.ns, ["sysctl", "-n", "net.ipv4.ip_forward"]);
@@ -122,12 +124,12 @@ interopDescribe("the daemon in docs/riplet.service's sandbox → FRR", () => {
 
     writeConfig([STATIC, ADDED]);
     daemon.signal("SIGHUP"); // ExecReload=/bin/kill -HUP $MAINPID
-    await waitFor(on([ADDED]), { timeoutMs: 5000, what: `${ADDED} after SIGHUP` });
+    await waitFor(onGateway(pair, [ADDED]), { timeoutMs: 5000, what: `${ADDED} after SIGHUP` });
     expect((await askDaemon(socket, { id: 2, op: "routes" })).routes).toHaveLength(3);
 
     const t0 = performance.now();
     const exit = daemon.stop(10_000, "SIGTERM"); // KillSignal=SIGTERM, TimeoutStopSec=10
-    await waitFor(() => kernelHasNone(pair.lab, pair.gw.ns, [STATIC, ADDED, VM]), {
+    await waitFor(offGateway(pair, [STATIC, ADDED, VM]), {
       timeoutMs: 5000,
       intervalMs: 20,
       what: "every route withdrawn on SIGTERM",

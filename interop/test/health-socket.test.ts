@@ -15,8 +15,8 @@ import {
   execRiplet,
   HOST_IF,
   interopDescribe,
-  kernelHasAll,
-  kernelHasNone,
+  offGateway,
+  onGateway,
   type PairLab,
   scrapeMetrics,
   startDaemon,
@@ -60,8 +60,6 @@ interopDescribe("health checks on socket routes → FRR", () => {
       "--fall",
       String(FALL),
     );
-  const on = (prefixes: string[]) => () => kernelHasAll(pair.lab, pair.gw.ns, prefixes);
-  const off = (prefixes: string[]) => () => kernelHasNone(pair.lab, pair.gw.ns, prefixes);
   const riplet = (...args: string[]) => execRiplet(pair.lab, pair.host.ns, ["--socket", socket, ...args]);
   const routes = async () =>
     (await riplet("routes", "--json")).stdout
@@ -107,12 +105,12 @@ interopDescribe("health checks on socket routes → FRR", () => {
       what: "the check to fail",
     });
     expect((await routes()).find((r) => r.prefix === SERVICE)?.state).toBe("held");
-    expect(await off([SERVICE])()).toBe(true);
+    expect(await offGateway(pair, [SERVICE])()).toBe(true);
     expect(saved().routes).toEqual([expect.objectContaining({ prefix: SERVICE, check: expect.any(Object) })]);
 
     let t0 = performance.now();
     await startService();
-    await waitFor(on([SERVICE]), {
+    await waitFor(onGateway(pair, [SERVICE]), {
       timeoutMs: 5000,
       intervalMs: 20,
       what: "the route after the service came up",
@@ -120,7 +118,7 @@ interopDescribe("health checks on socket routes → FRR", () => {
     const upMs = Math.round(performance.now() - t0);
     t0 = performance.now();
     await service!.stop(1000, "SIGKILL");
-    await waitFor(off([SERVICE]), {
+    await waitFor(offGateway(pair, [SERVICE]), {
       timeoutMs: 5000,
       intervalMs: 20,
       what: "withdrawal after the service died",
@@ -136,7 +134,7 @@ interopDescribe("health checks on socket routes → FRR", () => {
     // the same prefix again, with a slow rise: only the saved verdict can bring it back at once
     await announceChecked(RISE);
     await startService();
-    await waitFor(on([SERVICE]), { timeoutMs: 10_000, what: "the route with a slow rise" });
+    await waitFor(onGateway(pair, [SERVICE]), { timeoutMs: 10_000, what: "the route with a slow rise" });
     const metrics = await scrapeMetrics(pair.lab, pair.host.ns, "http://127.0.0.1:9521/metrics");
     expect(metrics).toMatch(/^riplet_health_check_up\{prefix="198\.51\.100\.0\/24"\} 1$/m);
     const shown = metrics.split("\n").filter((l) => /^riplet_(health_check_up|maintenance|routes)/.test(l));
@@ -153,12 +151,16 @@ interopDescribe("health checks on socket routes → FRR", () => {
     const ms = Math.round(performance.now() - t0);
     expect(ms).toBeLessThan(1000 * INTERVAL_S * RISE);
     expect(listed).toMatchObject({ state: "active", health: "healthy" });
-    expect(await on([SERVICE])()).toBe(true);
+    expect(await onGateway(pair, [SERVICE])()).toBe(true);
     console.log(JSON.stringify({ test: "health-socket-restart", listedActiveMsAfterSocketUp: ms }));
 
     // and the check still runs after the restart: the service dying takes the route down
     await service!.stop(1000, "SIGKILL");
-    await waitFor(off([SERVICE]), { timeoutMs: 5000, intervalMs: 20, what: "withdrawal after the restart" });
+    await waitFor(offGateway(pair, [SERVICE]), {
+      timeoutMs: 5000,
+      intervalMs: 20,
+      what: "withdrawal after the restart",
+    });
     expect(await scrapeMetrics(pair.lab, pair.host.ns, "http://127.0.0.1:9521/metrics")).toMatch(
       /^riplet_health_check_up\{prefix="198\.51\.100\.0\/24"\} 0$/m,
     );
@@ -176,7 +178,7 @@ interopDescribe("health checks on socket routes → FRR", () => {
       /^riplet_routes\{state="held"\} 1$/m,
     );
     await new Promise((r) => setTimeout(r, 1000));
-    expect(await off([SERVICE])()).toBe(true);
+    expect(await offGateway(pair, [SERVICE])()).toBe(true);
   });
 
   it("a held route goes with its owner tap, and withdraw stops a check", async () => {

@@ -15,8 +15,8 @@ import {
   type Gateway,
   HOST_IF,
   interopDescribe,
-  kernelHasAll,
-  kernelHasNone,
+  offGateway,
+  onGateway,
   type PairLab,
   startDaemon,
   startGateway,
@@ -41,8 +41,6 @@ interopDescribe("health-checked announcements → FRR", () => {
   const startService = async () => {
     service = await startTcpService(pair.lab, pair.host.ns, 8080);
   };
-  const on = (prefixes: string[]) => () => kernelHasAll(pair.lab, pair.gw.ns, prefixes);
-  const off = (prefixes: string[]) => () => kernelHasNone(pair.lab, pair.gw.ns, prefixes);
   const ripMetric = async (prefix: string) =>
     (await frrRipRoutes(gw.frr!, "ipv4")).find((r) => r.prefix === prefix && r.code === "R(n)")?.metric;
 
@@ -75,24 +73,24 @@ interopDescribe("health-checked announcements → FRR", () => {
   afterAll(() => pair?.lab.destroy());
 
   it("announces while the service answers, withdraws within fall × interval of its death, and back", async () => {
-    await waitFor(on([SERVICE, PLAIN]), { timeoutMs: 10_000, what: "the checked route" });
+    await waitFor(onGateway(pair, [SERVICE, PLAIN]), { timeoutMs: 10_000, what: "the checked route" });
     const status = await askDaemon(socket, { id: 1, op: "status" });
     expect(status.healthChecks).toEqual(
       expect.arrayContaining([expect.objectContaining({ prefix: SERVICE, health: "healthy" })]),
     );
     let t0 = performance.now();
     await service!.stop(1000, "SIGKILL");
-    await waitFor(off([SERVICE]), {
+    await waitFor(offGateway(pair, [SERVICE]), {
       timeoutMs: 5000,
       intervalMs: 20,
       what: "withdrawal after the service died",
     });
     const downMs = Math.round(performance.now() - t0);
     expect(downMs).toBeLessThan(FALL * INTERVAL_S * 1000 + 1000);
-    expect(await on([PLAIN])()).toBe(true); // unchecked routes are untouched
+    expect(await onGateway(pair, [PLAIN])()).toBe(true); // unchecked routes are untouched
     t0 = performance.now();
     await startService();
-    await waitFor(on([SERVICE]), { timeoutMs: 5000, intervalMs: 20, what: "the route back" });
+    await waitFor(onGateway(pair, [SERVICE]), { timeoutMs: 5000, intervalMs: 20, what: "the route back" });
     const upMs = Math.round(performance.now() - t0);
     console.log(JSON.stringify({ test: "health-tcp", intervalS: INTERVAL_S, fall: FALL, downMs, upMs }));
   });
@@ -104,15 +102,19 @@ interopDescribe("health-checked announcements → FRR", () => {
   });
 
   it("the maintenance file withdraws everything while it exists", async () => {
-    await waitFor(on([SERVICE, WORSE, PLAIN]), { timeoutMs: 5000, what: "all routes" });
+    await waitFor(onGateway(pair, [SERVICE, WORSE, PLAIN]), { timeoutMs: 5000, what: "all routes" });
     writeFileSync(maintenance, "");
     let t0 = performance.now();
-    await waitFor(off([SERVICE, WORSE, PLAIN]), { timeoutMs: 5000, intervalMs: 20, what: "maintenance" });
+    await waitFor(offGateway(pair, [SERVICE, WORSE, PLAIN]), {
+      timeoutMs: 5000,
+      intervalMs: 20,
+      what: "maintenance",
+    });
     const inMs = Math.round(performance.now() - t0);
     expect((await askDaemon(socket, { id: 2, op: "status" })).maintenance).toBe(true);
     rmSync(maintenance);
     t0 = performance.now();
-    await waitFor(on([SERVICE, WORSE, PLAIN]), {
+    await waitFor(onGateway(pair, [SERVICE, WORSE, PLAIN]), {
       timeoutMs: 5000,
       intervalMs: 20,
       what: "back from maintenance",

@@ -204,8 +204,8 @@ export class Daemon {
   private readonly writer = new StateWriter({
     snapshot: () => {
       const health: Record<string, "healthy" | "failing"> = {};
-      for (const [prefix, verdict] of this.gate.verdicts())
-        if (verdict !== "unknown") health[prefix] = verdict;
+      for (const check of this.gate.report())
+        if (check.health !== "unknown") health[check.prefix] = check.health;
       return { version: 1, routes: this.dynamic.saved(), sequence: this.host.speaker.sequence, health };
     },
     write: async (state) => {

@@ -77,14 +77,7 @@ export class Gate {
     return [...this.checked.keys()];
   }
 
-  /** The current verdict of every check, to save with the state (see `watch`). */
-  verdicts(): Map<string, Health> {
-    return new Map(
-      [...this.checked.keys()].map((prefix) => [prefix, this.monitor.state(prefix)?.health ?? "unknown"]),
-    );
-  }
-
-  /** For `status` and the metrics. */
+  /** For `status`, `routes`, the metrics, and the verdicts saved with the state (see `watch`). */
   report(): { prefix: string; health: Health; since?: number; detail?: string }[] {
     return [...this.checked.keys()].map((prefix) => {
       const state = this.monitor.state(prefix);

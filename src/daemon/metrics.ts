@@ -6,13 +6,14 @@
  */
 import { createServer, type Server } from "node:http";
 import type { Histogram, Registry } from "prom-client";
+import type { Health } from "../health/state.js";
 import type { Speaker } from "../speaker/speaker.js";
 import { monotonicMs } from "./host.js";
 
 export interface MetricsSource {
   speaker(): Speaker;
   /** Routes with a health check and their verdict; whether the maintenance file is there. */
-  health?(): { prefix: string; health: string }[];
+  health?(): { prefix: string; health: Health }[];
   maintenance?(): boolean;
   /** Routes asked for but not on the wire (check not passing, or maintenance). */
   held?(): number;

@@ -26,6 +26,8 @@ export interface SocketRoutesDeps {
 
 export class SocketRoutes {
   private readonly routes = new Map<string, SocketRoute>();
+  /** Prefixes by owner: the link poll (every 250 ms) asks for owners, and must not scan every route. */
+  private readonly owned = new Map<string, Set<string>>();
 
   constructor(private readonly deps: SocketRoutesDeps) {}
 
@@ -52,10 +54,8 @@ export class SocketRoutes {
   }
 
   /** Owners of every route asked for, announced or held: a held route's tap can vanish too. */
-  owners(): Set<string> {
-    const owners = new Set<string>();
-    for (const { spec } of this.routes.values()) if (spec.owner !== undefined) owners.add(spec.owner);
-    return owners;
+  owners(): IterableIterator<string> {
+    return this.owned.keys();
   }
 
   /**
@@ -64,7 +64,13 @@ export class SocketRoutes {
    */
   add(route: SocketRoute, initial?: Health): AddOutcome {
     const key = route.spec.prefix.text;
+    this.forget(key);
     this.routes.set(key, route);
+    if (route.spec.owner !== undefined) {
+      const keys = this.owned.get(route.spec.owner) ?? new Set<string>();
+      keys.add(key);
+      this.owned.set(route.spec.owner, keys);
+    }
     const gate = this.deps.gate();
     if (route.check !== undefined) {
       const table = this.deps.speaker().table;
@@ -83,7 +89,7 @@ export class SocketRoutes {
    * its check; false if it was neither announced nor held.
    */
   remove(prefix: string): boolean {
-    const held = this.routes.delete(prefix);
+    const held = this.forget(prefix);
     const checked = this.deps.gate().unwatch(prefix);
     const withdrawn = this.deps.speaker().withdraw(prefix, this.deps.now());
     return held || checked || withdrawn;
@@ -91,18 +97,30 @@ export class SocketRoutes {
 
   /** Withdraws every route `owner` has, announced or held; returns their prefixes. */
   removeOwner(owner: string): string[] {
-    const gone = new Set<string>();
-    for (const [key, { spec }] of this.routes) {
-      if (spec.owner !== owner) continue;
-      this.routes.delete(key);
+    const gone = new Set<string>(this.owned.get(owner));
+    for (const key of gone) {
+      this.forget(key);
       this.deps.gate().unwatch(key);
-      gone.add(key);
     }
     for (const route of this.deps.speaker().withdrawOwner(owner, this.deps.now())) {
-      this.routes.delete(route.prefix.text);
+      this.forget(route.prefix.text);
       gone.add(route.prefix.text);
     }
     return [...gone];
+  }
+
+  /** Drops `prefix` from the routes and the owner index; false if it was not there. */
+  private forget(prefix: string): boolean {
+    const route = this.routes.get(prefix);
+    if (!route) return false;
+    this.routes.delete(prefix);
+    const owner = route.spec.owner;
+    if (owner !== undefined) {
+      const keys = this.owned.get(owner);
+      keys?.delete(prefix);
+      if (keys?.size === 0) this.owned.delete(owner);
+    }
+    return true;
   }
 
   /** The routes as the state file keeps them. */

@@ -44,17 +44,22 @@ export function checkFromOptions(o: CheckOptions): RawCheck | undefined {
     return undefined;
   }
   if (probes.length > 1) throw new UsageError("give one of --check-tcp, --check-http or --check-command");
+  const integer = (option: string, text: string | undefined, max: number) =>
+    text === undefined ? undefined : parseInteger(option, text, 1, max);
   const raw = {
-    ...(o.checkTcp === undefined ? {} : { tcp: o.checkTcp }),
-    ...(o.checkHttp === undefined ? {} : { http: o.checkHttp }),
-    ...(o.checkCommand === undefined ? {} : { command: o.checkCommand }),
+    tcp: o.checkTcp,
+    http: o.checkHttp,
+    command: o.checkCommand,
     interval: seconds("--check-interval", o.checkInterval),
     timeout: seconds("--check-timeout", o.checkTimeout),
-    rise: o.rise === undefined ? undefined : parseInteger("--rise", o.rise, 1, 100),
-    fall: o.fall === undefined ? undefined : parseInteger("--fall", o.fall, 1, 100),
-    failMetric: o.failMetric === undefined ? undefined : parseInteger("--fail-metric", o.failMetric, 1, 15),
+    rise: integer("--rise", o.rise, 100),
+    fall: integer("--fall", o.fall, 100),
+    failMetric: integer("--fail-metric", o.failMetric, 15),
   };
-  const parsed = checkSchema.safeParse(JSON.parse(JSON.stringify(raw)));
+  // unset options are left out, so the check reads as the config would write it
+  const parsed = checkSchema.safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+  );
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const option = { tcp: "--check-tcp", http: "--check-http" }[String(issue.path[0])] ?? "check";
