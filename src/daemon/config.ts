@@ -107,6 +107,21 @@ export const configSchema = z
     state: z.string().min(1).optional(),
     taps: z.record(z.string(), z.object({ addresses: z.array(z.string()) }).strict()).optional(),
     maintenance: z.string().min(1).optional(),
+    limits: z
+      .object({
+        learnedRoutes: z.number().int().min(1).max(1_000_000).optional(),
+        neighbors: z.number().int().min(1).max(65_536).optional(),
+        controlClients: z.number().int().min(1).max(65_536).optional(),
+        controlQueue: z.number().int().min(1).max(100_000).optional(),
+        controlReplyBytes: z
+          .number()
+          .int()
+          .min(64 * 1024)
+          .max(1024 * 1024 * 1024)
+          .optional(),
+      })
+      .strict()
+      .optional(),
     metrics: z
       .object({
         listen: z
@@ -141,7 +156,34 @@ export interface DaemonConfig {
   maintenance?: string;
   /** Where to serve Prometheus metrics, if anywhere. */
   metrics?: { host: string; port: number };
+  /** Bounds on what others can make the daemon hold (SPEC §4 `limits`). */
+  limits: Limits;
 }
+
+/**
+ * Everything a neighbour or a local client can make the daemon hold has a bound (issue 13). What a
+ * bound refuses is dropped and counted by reason, never queued without end.
+ */
+export interface Limits {
+  /** Routes remembered from neighbours, all together; one neighbour may hold at most half. */
+  learnedRoutes: number;
+  /** Neighbour records (address, interface, family); the least useful one is forgotten first. */
+  neighbors: number;
+  /** Control connections at once; one more is told BUSY and closed. */
+  controlClients: number;
+  /** Requests read but not yet answered, per connection; past it the connection is not read. */
+  controlQueue: number;
+  /** Reply bytes a client has not read yet; past it the connection is not read, at twice it cut off. */
+  controlReplyBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  learnedRoutes: 10_000,
+  neighbors: 256,
+  controlClients: 256,
+  controlQueue: 64,
+  controlReplyBytes: 16 * 1024 * 1024,
+};
 
 /** Reads a secretFile; injected so parsing stays testable and the file I/O stays at the edge. */
 export type SecretReader = (path: string) => string;
@@ -312,6 +354,7 @@ function normalize(raw: RawConfig, failAt: Fail, readSecret: SecretReader): Daem
     ),
     ...(raw.maintenance ? { maintenance: raw.maintenance } : {}),
     ...(raw.metrics ? { metrics: listenAddress(raw.metrics.listen) } : {}),
+    limits: { ...DEFAULT_LIMITS, ...raw.limits },
   };
 }
 
