@@ -1,6 +1,6 @@
 /**
- * Can the interop suite (or bench:interop) run here? Root (namespaces, daemons), FRR, BIRD, iproute2
- * and a built riplet. No test framework here: the benchmark imports it too.
+ * Can the interop suite (or bench:interop) run here? Root (namespaces, daemons), FRR, BIRD, iproute2,
+ * QEMU (the hook and guest tests) and a built riplet. No test framework here: the benchmark imports it too.
  */
 import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
@@ -25,7 +25,8 @@ export function missingPrerequisites(): string {
   for (const daemon of ["zebra", "staticd", "ripd", "ripngd"]) {
     if (!existsSync(join(FRR_BIN, daemon))) missing.push(join(FRR_BIN, daemon));
   }
-  for (const command of ["vtysh", "bird", "birdc", "ip"]) if (!onPath(command)) missing.push(command);
+  for (const command of ["vtysh", "bird", "birdc", "ip", "qemu-system-x86_64"])
+    if (!onPath(command)) missing.push(command);
   if (!existsSync(RIPLET_BIN.replace(/bin\/riplet\.js$/, "dist/src/cli/main.js"))) {
     missing.push("a built riplet (npm run build)");
   }
