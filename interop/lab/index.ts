@@ -11,6 +11,7 @@ export * from "./lab.js";
 export * from "./preflight.js";
 export * from "./proc.js";
 export * from "./qemu.js";
+export * from "./requester.js";
 export * from "./riplet.js";
 export * from "./topology.js";
 export * from "./wait.js";

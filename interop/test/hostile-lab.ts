@@ -1,6 +1,7 @@
 /**
- * The hostile suites' segment: riplet's daemon on host (keyed MD5 on IPv4, our two routes, a 2 s update
- * interval), FRR (ripd with keyed MD5, ripngd) as the gateway, and the attacker where BIRD would be.
+ * The hostile suites' segment: riplet's daemon on host (keyed MD5 on IPv4 unless asked otherwise, our two
+ * routes, a 2 s update interval), FRR (ripd with keyed MD5, ripngd) as the gateway, and the attacker
+ * where BIRD would be.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import type { AuthKey } from "../../src/wire/auth.js";
 import {
   type Child,
   createSegmentLab,
+  type Gateway,
   HOST_IF,
   kernelHasAll,
   type LabNode,
@@ -31,27 +33,61 @@ export interface HostileLab {
   attacker: LabNode;
   socket: string;
   daemon: Child;
+  /** The state file's path. */
+  state: string;
+  /** FRR, unless the link's auth is one FRR does not speak. */
+  gateway?: Gateway;
 }
 
-/** The segment lab `name`, with our routes already in FRR's kernel table via the host. */
-export async function hostileLab(name: string): Promise<HostileLab> {
+/** What a hostile lab varies: the link's auth, more routes to hold, the timers, a state file to start from. */
+export interface HostileOptions {
+  /** riplet's IPv4 auth on the link (md5 by default). FRR speaks md5 and none; with hmac-sha256 no gateway runs. */
+  auth?: "md5" | "hmac-sha256" | "none";
+  /** Prefixes announced from the config besides V4 and V6. */
+  routes?: string[];
+  /** riplet's update interval (UPDATE_S by default). */
+  updateS?: number;
+  /** Written as the state file before the daemon starts. */
+  state?: unknown;
+}
+
+export const HMAC_KEY = { id: 3, secret: "hostile-hmac-s3cret" };
+
+function authText(auth: NonNullable<HostileOptions["auth"]>): string {
+  if (auth === "md5")
+    return `{ mode: md5, keys: [{ id: ${MD5_KEY.id}, secret: ${MD5_KEY.secret.toString()} }] }`;
+  return `{ mode: hmac-sha256, keys: [{ id: ${HMAC_KEY.id}, secret: ${HMAC_KEY.secret} }] }`;
+}
+
+/** The segment lab `name`, with our routes already in FRR's kernel table via the host (when FRR runs). */
+export async function hostileLab(name: string, options: HostileOptions = {}): Promise<HostileLab> {
+  const auth = options.auth ?? "md5";
   const seg = await createSegmentLab(name);
   const { lab, host } = seg;
-  const secret = MD5_KEY.secret.toString();
-  await startGateway("frr", lab, seg.frr, {
-    frr: { ripd: { auth: "md5", authLength: "rfc", keyId: MD5_KEY.id, secret } },
-  });
+  let gateway: Gateway | undefined;
+  if (auth === "md5") {
+    const secret = MD5_KEY.secret.toString();
+    gateway = await startGateway("frr", lab, seg.frr, {
+      frr: { ripd: { auth: "md5", authLength: "rfc", keyId: MD5_KEY.id, secret } },
+    });
+  } else if (auth === "none") {
+    gateway = await startGateway("frr", lab, seg.frr);
+  }
   const socket = join(lab.dir, "riplet.sock");
   const config = join(lab.dir, "riplet.yaml");
-  const auth = `{ mode: md5, keys: [{ id: ${MD5_KEY.id}, secret: ${secret} }] }`;
+  const state = join(lab.dir, "state.json");
+  if (options.state !== undefined) writeFileSync(state, JSON.stringify(options.state));
+  const ipv4 = auth === "none" ? "true" : `{ auth: ${authText(auth)} }`;
+  const routes = [V4, V6, ...(options.routes ?? [])].map((p) => `  - { prefix: ${p} }`);
   writeFileSync(
     config,
     [
-      `interfaces: [{ name: ${HOST_IF}, ipv4: { auth: ${auth} } }]`,
-      `routes: [{ prefix: ${V4} }, { prefix: ${V6} }]`,
-      `timers: { update: ${UPDATE_S} }`,
+      `interfaces: [{ name: ${HOST_IF}, ipv4: ${ipv4} }]`,
+      "routes:",
+      ...routes,
+      `timers: { update: ${options.updateS ?? UPDATE_S} }`,
       `control: { socket: ${socket} }`,
-      `state: ${join(lab.dir, "state.json")}`,
+      `state: ${state}`,
       "",
     ].join("\n"),
   );
@@ -63,9 +99,11 @@ export async function hostileLab(name: string): Promise<HostileLab> {
     `net.ipv4.conf.${HOST_IF}.rp_filter=0`,
   ]);
   const daemon = await startDaemon(lab, host.ns, socket, config);
-  await waitFor(() => kernelHasAll(lab, seg.frr.ns, [V4, V6], { [V4]: host.v4, [V6]: host.linkLocal }), {
-    timeoutMs: 15_000,
-    what: "our routes in FRR's kernel table",
-  });
-  return { seg, attacker: seg.bird, socket, daemon };
+  if (auth !== "hmac-sha256") {
+    await waitFor(() => kernelHasAll(lab, seg.frr.ns, [V4, V6], { [V4]: host.v4, [V6]: host.linkLocal }), {
+      timeoutMs: 30_000,
+      what: "our routes in FRR's kernel table",
+    });
+  }
+  return { seg, attacker: seg.bird, socket, daemon, state, ...(gateway ? { gateway } : {}) };
 }
