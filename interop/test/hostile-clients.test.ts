@@ -23,7 +23,7 @@ import {
   startGateway,
   waitFor,
 } from "../lab/index.js";
-import { inKernel, record, routeList, watchMemory } from "./hostile-daemon.js";
+import { inKernel, record, routeList, status, watchMemory } from "./hostile-daemon.js";
 
 const RSS_GROWTH_BOUND_KIB = 50 * 1024;
 /** How long the pipelining client may sit there before the test gives up on the daemon cutting it off. */
@@ -138,8 +138,12 @@ interopDescribe("hostile clients: pipelining and never reading", () => {
       ? { ended: false, bytes: 0 }
       : await drainsToEnd(client, 10_000, 300 * 1024 * 1024);
     client.destroy();
+    const after = daemon.running
+      ? await status(pair.lab, pair.host.ns, socket).catch(() => undefined)
+      : undefined;
     record({
       test: "hostile-client-pipeline",
+      control: after?.control,
       routes,
       replyBytes,
       requests: 3000,

@@ -25,6 +25,9 @@ export interface Status {
   /** The last crypto sequence number sent, and whether it reached 2^32 − 1 (issue 13; absent before it). */
   sequence?: number;
   sequenceExhausted?: boolean;
+  /** What the control socket refused or cut off (issue 13; absent before it). */
+  control?: Record<string, number>;
+  internalErrors?: { total: number; byPlace: Record<string, number> };
 }
 
 /** `riplet status --json`; throws if it fails. */
