@@ -39,7 +39,8 @@ while ($reply !~ /\n/) {
   $reply .= $chunk;
 }
 alarm(0);
-exit $FALLBACK if $reply eq "" || $reply =~ /"code":"UNKNOWN_OP"/;
+# BUSY (every control slot taken): the Node.js hook retries it with a backoff
+exit $FALLBACK if $reply eq "" || $reply =~ /"code":"(?:UNKNOWN_OP|BUSY)"/;
 exit 0 if $reply =~ /"ok":true/;
 my ($message) = $reply =~ /"message":"((?:[^"\\]|\\.)*)"/;
 $message = "the daemon refused the request" unless defined $message;

@@ -67,7 +67,8 @@ export type ErrorCode =
   | "CHECK_NOT_ALLOWED"
   | "CONFIG_ERROR"
   | "HOST_ERROR"
-  | "INTERNAL";
+  | "INTERNAL"
+  | "BUSY";
 
 export type Reply =
   | ({ id: Request["id"] | null; ok: true } & Record<string, unknown>)
