@@ -29,7 +29,13 @@ export interface NeighborObservation {
 export interface Observations {
   socket: string;
   daemon:
-    | { reachable: true; routes: string[]; neighbors: NeighborObservation[] }
+    | {
+        reachable: true;
+        routes: string[];
+        neighbors: NeighborObservation[];
+        /** The last crypto sequence number and whether it reached 2^32 − 1 (absent from older daemons). */
+        sequence?: { value: number; exhausted: boolean };
+      }
     | { reachable: false; error: string };
   uplinks: LinkObservation[];
   tap?: LinkObservation;
@@ -228,9 +234,22 @@ export function checkGatewayHasRoutes(o: Observations): CheckResult[] {
     });
 }
 
+/** RFC 4822 §3: at 2^32 − 1 the sequence number cannot grow; peers drop what we sign as replays. */
+export function checkSequence(o: Observations): CheckResult[] {
+  if (!o.daemon.reachable || !o.daemon.sequence?.exhausted) return [];
+  return [
+    fail(
+      "sequence",
+      `crypto sequence number at 2^32−1 (${o.daemon.sequence.value}): the gateway drops our signed updates as replays`,
+      "configure a new key (new id and secret) on riplet and the gateway, then riplet reload",
+    ),
+  ];
+}
+
 export function runChecks(o: Observations): CheckResult[] {
   return [
     checkDaemon(o),
+    ...checkSequence(o),
     ...checkUplinks(o),
     ...checkTap(o),
     ...checkForwarding(o),
