@@ -47,7 +47,7 @@ export interface ControlCounters {
 }
 
 /** How long a client over the reply bound may take no byte before it is cut off. */
-export const STALL_MS = 30_000;
+export const STALL_MS = 10_000;
 const BUSY_LINGER_MS = 1000;
 
 export interface ControlServerOptions {

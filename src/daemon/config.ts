@@ -182,7 +182,7 @@ export const DEFAULT_LIMITS: Limits = {
   neighbors: 256,
   controlClients: 256,
   controlQueue: 64,
-  controlReplyBytes: 16 * 1024 * 1024,
+  controlReplyBytes: 1024 * 1024,
 };
 
 /** Reads a secretFile; injected so parsing stays testable and the file I/O stays at the edge. */
