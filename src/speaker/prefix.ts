@@ -12,7 +12,7 @@ import {
   parseIpv6,
   prefixLengthToMask,
 } from "../wire/address.js";
-import { ipv4DestinationProblem, ipv6DestinationProblem } from "./validate.js";
+import { ipv4DestinationProblem, ipv6DestinationProblem, isIpv4Mapped } from "./validate.js";
 
 export type Prefix =
   | { family: "ipv4"; address: number; length: number; text: string }
@@ -109,10 +109,26 @@ export function parsePrefix(text: string, policy: PrefixPolicy = {}): Prefix {
     throw new PrefixError("MULTICAST", `${text} is multicast; only unicast prefixes can be routed`);
   if (problem === "LOOPBACK")
     throw new PrefixError("LOOPBACK", `${text} is loopback; it never leaves the host`);
-  if (problem === "LINK_LOCAL")
-    throw new PrefixError("LINK_LOCAL", `${text} is IPv6 link-local; it is never routed`);
-  if (problem) throw new PrefixError("RESERVED", `${text} is reserved address space and cannot be announced`);
+  if (problem === "LINK_LOCAL") {
+    const family = prefix.family === "ipv4" ? "IPv4 link-local (RFC 3927)" : "IPv6 link-local";
+    throw new PrefixError("LINK_LOCAL", `${text} is ${family}; it is never routed`);
+  }
+  if (problem) throw new PrefixError("RESERVED", `${text} ${reservedWhy(prefix)}`);
   return prefix;
+}
+
+/** The one-line reason a prefix is reserved, with the fix where there is one. */
+function reservedWhy(prefix: Prefix): string {
+  if (prefix.family === "ipv6") {
+    const words = prefix.address;
+    if (isIpv4Mapped(words, prefix.length))
+      return "is IPv4-mapped (::ffff:0:0/96, RFC 4291 §2.5.5.2); announce the IPv4 prefix instead";
+    if (prefix.length === 128 && words.every((w) => w === 0))
+      return "is the unspecified address (RFC 4291 §2.5.2); it is never routed";
+    if (words[0] >>> 22 === 0x3fb)
+      return "is IPv6 site-local (fec0::/10, deprecated by RFC 3879); use a unique local fd00::/8 prefix";
+  }
+  return "is reserved address space and cannot be announced";
 }
 
 /** True when `inner` lies inside `outer` (same family, at least as long, same leading bits). */
