@@ -103,11 +103,7 @@ function healthOf(value: unknown): Record<string, "healthy" | "failing"> {
   return health;
 }
 
-/**
- * Reads the state file. A missing file is an empty state; anything unreadable is reported, not fatal.
- * Every saved route goes through admitRoute, as a control request does; one that fails is skipped
- * with a problem naming the field. The daemon admits the rest again under its current policy.
- */
+/** Reads the state file. A missing file is an empty state; anything unreadable is reported, not fatal. */
 export function loadState(path: string): { state: SavedState; problems: string[] } {
   let text: string;
   try {
@@ -117,6 +113,15 @@ export function loadState(path: string): { state: SavedState; problems: string[]
     if (code === "ENOENT") return { state: EMPTY_STATE, problems: [] };
     return { state: EMPTY_STATE, problems: [`cannot read ${path}: ${code}; starting with no saved routes`] };
   }
+  return parseState(text, path);
+}
+
+/**
+ * The state file's text, as loadState reads it (`path` only names it in problems). Every saved route
+ * goes through admitRoute, as a control request does; one that fails is skipped with a problem naming
+ * the field. The daemon admits the rest again under its current policy. Never throws.
+ */
+export function parseState(text: string, path: string): { state: SavedState; problems: string[] } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

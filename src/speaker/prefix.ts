@@ -51,7 +51,18 @@ function maskIpv6(words: Ipv6Words, length: number): Ipv6Words {
   return [out[0]!, out[1]!, out[2]!, out[3]!];
 }
 
+/** Only these characters can make a prefix; anything else is refused before the text is echoed. */
+const PREFIX_TEXT = /^[0-9A-Fa-f.:/]{1,64}$/;
+
 function parseNumbers(text: string): Prefix & { hostBits: boolean } {
+  if (!PREFIX_TEXT.test(text)) {
+    // JSON-quoted and cut short: a newline or a megabyte in the input never reaches a log line whole
+    const shown = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+    throw new PrefixError(
+      "INVALID_PREFIX",
+      `${shown} is not an IPv4 or IPv6 prefix (like 198.51.100.0/24 or 2001:db8:42::/48)`,
+    );
+  }
   const slash = text.indexOf("/");
   if (slash < 0) {
     throw new PrefixError(
@@ -88,8 +99,9 @@ export interface PrefixPolicy {
 }
 
 /** Parses and checks a prefix to announce; throws PrefixError with a one-line reason and the fix. */
-export function parsePrefix(text: string, policy: PrefixPolicy = {}): Prefix {
-  const { hostBits, ...prefix } = parseNumbers(text.trim());
+export function parsePrefix(given: string, policy: PrefixPolicy = {}): Prefix {
+  const text = given.trim(); // what messages echo: checked by parseNumbers, one line
+  const { hostBits, ...prefix } = parseNumbers(text);
   if (hostBits) {
     throw new PrefixError("HOST_BITS", `${text} has host bits set; did you mean ${prefix.text}?`);
   }

@@ -26,6 +26,6 @@ describe("state temp file at a known name", () => {
       /EEXIST/,
     );
     expect(readFileSync(victim, "utf8")).toBe("precious\n");
-    expect(readdirSync(d).sort()).toEqual([".state.json.tmp-" + "ab".repeat(12), "victim"]);
+    expect(readdirSync(d).sort()).toEqual([`.state.json.tmp-${"ab".repeat(12)}`, "victim"]);
   });
 });
