@@ -138,7 +138,7 @@ export function parseState(text: string, path: string): { state: SavedState; pro
   for (const [i, route] of (Array.isArray(object.routes) ? object.routes : []).entries()) {
     const checked = savedRouteOf(route);
     if (typeof checked !== "string") routes.push(checked);
-    else problems.push(`${path}: routes[${i}] skipped: ${checked}`);
+    else problems.push(`${path}: routes[${i}] is not a valid route; skipped: ${checked}`);
   }
   if (!Array.isArray(object.routes)) problems.push(`${path}: no routes list; starting with no saved routes`);
   const health = healthOf(object.health);

@@ -51,8 +51,8 @@ describe("state file", () => {
     const { state, problems } = loadState(path);
     expect(state).toEqual({ version: 1, routes: [route], sequence: 42 });
     expect(problems).toEqual([
-      `${path}: routes[1] skipped: prefix: Invalid input: expected string, received number`,
-      `${path}: routes[2] skipped: metric: Too big: expected number to be <=15`,
+      `${path}: routes[1] is not a valid route; skipped: prefix: Invalid input: expected string, received number`,
+      `${path}: routes[2] is not a valid route; skipped: metric: Too big: expected number to be <=15`,
     ]);
   });
 
@@ -78,7 +78,9 @@ describe("state file", () => {
     const { state, problems } = loadState(path);
     expect(state.routes).toEqual([checked]); // a route whose check is damaged is not announced unchecked
     expect(state.health).toEqual({ "198.51.100.0/24": "healthy" });
-    expect(problems).toEqual([`${path}: routes[1] skipped: check.tcp: host:port, e.g. 127.0.0.1:80`]);
+    expect(problems).toEqual([
+      `${path}: routes[1] is not a valid route; skipped: check.tcp: host:port, e.g. 127.0.0.1:80`,
+    ]);
   });
 
   it("a failed write leaves the last good file and no temp file", async () => {
@@ -116,12 +118,18 @@ describe("state file, hostile (issue 13)", () => {
     const { state, problems } = loadState(path);
     expect(state.routes).toEqual([route]);
     expect(problems).toEqual([
-      `${path}: routes[0] skipped: nextHop: "bogus" is not an IP address; give one like 192.0.2.1 or fe80::1`,
-      expect.stringMatching(/routes\[1\] skipped: nextHop: 224\.0\.0\.1 is multicast/),
-      expect.stringMatching(/routes\[2\] skipped: nextHop: 192\.0\.2\.1 is IPv4 but the route is IPv6/),
-      expect.stringMatching(/routes\[3\] skipped: owner: .* is not an interface name/),
-      expect.stringMatching(/routes\[4\] skipped: ::ffff:127\.0\.0\.0\/104 is IPv4-mapped/),
-      expect.stringMatching(/routes\[5\] skipped: 169\.254\.0\.0\/16 is IPv4 link-local/),
+      `${path}: routes[0] is not a valid route; skipped: nextHop: "bogus" is not an IP address; give one like 192.0.2.1 or fe80::1`,
+      expect.stringMatching(/routes\[1\] is not a valid route; skipped: nextHop: 224\.0\.0\.1 is multicast/),
+      expect.stringMatching(
+        /routes\[2\] is not a valid route; skipped: nextHop: 192\.0\.2\.1 is IPv4 but the route is IPv6/,
+      ),
+      expect.stringMatching(/routes\[3\] is not a valid route; skipped: owner: .* is not an interface name/),
+      expect.stringMatching(
+        /routes\[4\] is not a valid route; skipped: ::ffff:127\.0\.0\.0\/104 is IPv4-mapped/,
+      ),
+      expect.stringMatching(
+        /routes\[5\] is not a valid route; skipped: 169\.254\.0\.0\/16 is IPv4 link-local/,
+      ),
     ]);
   });
 
