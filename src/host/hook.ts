@@ -130,6 +130,9 @@ export async function hookUp(ctx: HookContext, io: HookIo): Promise<number> {
       );
     }
     if (!interfaceExists(ctx.ifname)) return fail(`interface ${ctx.ifname} does not exist`);
+    // upByHand (a daemon without the hook op) configures the tap here: the same rule as the daemon's
+    if (!isTunTap(ctx.ifname))
+      return fail(`${ctx.ifname} is not a tun/tap device; the hook only configures VM taps`);
     const cidrs = addresses.map((a) => a.cidr);
     let reply = await ask(ctx, { id: 1, op: "hook", action: "up", ifname: ctx.ifname, addresses: cidrs });
     if (!reply.ok && reply.error.code === "UNKNOWN_OP") reply = await upByHand(ctx, addresses);

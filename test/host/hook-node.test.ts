@@ -1,9 +1,9 @@
-/** The Node.js hook's `down` (SPEC §6; issue 13 item 6): it acts only on a tun/tap device or one gone. */
+/** The Node.js hook (SPEC §6; issue 13 item 6): up and down act only on a tun/tap device (or one gone). */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type DownHost, EXIT_OK, hookDown } from "../../src/host/hook.js";
+import { type DownHost, EXIT_FAILED, EXIT_OK, hookDown, hookUp } from "../../src/host/hook.js";
 
 function harness(kind: "tap" | "uplink") {
   const calls: string[] = [];
@@ -38,5 +38,22 @@ describe("hook down (Node.js)", () => {
     expect(await h.run()).toBe(EXIT_OK);
     expect(h.calls).toEqual(["remove tap0 198.51.100.1/24"]);
     expect(h.lines).toHaveLength(1); // the daemon was not reachable: said once
+  });
+});
+
+describe("hook up (Node.js)", () => {
+  it("refuses an interface that is not a tap before anything is asked or configured", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "riplet-hook-up-"));
+    const lines: string[] = [];
+    const ctx = {
+      ifname: "lo", // exists everywhere, and is no tap
+      config: join(dir, "none.yaml"),
+      socket: join(dir, "no-daemon.sock"),
+      env: { RIPLET_ADDRESSES: "198.51.100.1/24" },
+    };
+    expect(await hookUp(ctx, { err: (line) => lines.push(line) })).toBe(EXIT_FAILED);
+    expect(lines).toEqual([
+      "riplet hook up lo: lo is not a tun/tap device; the hook only configures VM taps",
+    ]);
   });
 });
