@@ -6,6 +6,8 @@ import { isIPv4, isIPv6 } from "node:net";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { checkSchema, type HealthCheck, healthCheckOf } from "../health/config.js";
+import { AddressError, IFNAME, parseTapAddress } from "../host/addresses.js";
+import { NextHopError, parseNextHop } from "../speaker/next-hop.js";
 import { admitPrefix, type Policy } from "../speaker/policy.js";
 import { type Prefix, PrefixError } from "../speaker/prefix.js";
 import type { TriggeredMode } from "../speaker/schedule.js";
@@ -67,8 +69,8 @@ const route = z
     prefix: z.string(),
     metric: z.number().int().min(1).max(15).optional(),
     tag: z.number().int().min(0).max(65535).optional(),
-    nextHop: address.optional(),
-    owner: z.string().min(1).optional(),
+    nextHop: z.string().optional(), // family and unicast checked against the prefix (next-hop.ts)
+    owner: z.string().regex(IFNAME, "an interface name: 1-15 letters, digits, '.', '_' or '-'").optional(),
     check: checkSchema.optional(),
   })
   .strict();
@@ -105,7 +107,12 @@ export const configSchema = z
       .strict()
       .optional(),
     state: z.string().min(1).optional(),
-    taps: z.record(z.string(), z.object({ addresses: z.array(z.string()) }).strict()).optional(),
+    taps: z
+      .record(
+        z.string().regex(IFNAME, "a tap's name: 1-15 letters, digits, '.', '_' or '-'"),
+        z.object({ addresses: z.array(z.string()) }).strict(),
+      )
+      .optional(),
     maintenance: z.string().min(1).optional(),
     limits: z
       .object({
@@ -316,17 +323,50 @@ function prefixAt(text: string, at: (string | number)[], failAt: Fail, policy: P
   }
 }
 
+/** The same next-hop rule as the control socket and the state file (speaker/next-hop.ts). */
+function nextHopAt(text: string, prefix: Prefix, at: (string | number)[], failAt: Fail): string {
+  try {
+    return parseNextHop(text, prefix.family);
+  } catch (error) {
+    if (error instanceof NextHopError) return failAt(at, error.reason);
+    throw error;
+  }
+}
+
+/** taps.<ifname>.addresses, parsed as the hooks parse them, so a bad one fails `riplet check`. */
+function checkTapAddresses(taps: RawConfig["taps"], failAt: Fail): void {
+  for (const [name, tap] of Object.entries(taps ?? {})) {
+    for (const [i, text] of tap.addresses.entries()) {
+      try {
+        parseTapAddress(text);
+      } catch (error) {
+        if (error instanceof AddressError) failAt(["taps", name, "addresses", i], error.message);
+        throw error;
+      }
+    }
+  }
+}
+
+function configRoutes(raw: RawConfig, failAt: Fail, policy: Policy): RouteSpec[] {
+  return (raw.routes ?? []).map((r, i) => {
+    const prefix = prefixAt(r.prefix, ["routes", i, "prefix"], failAt, policy);
+    const nextHop = r.nextHop ? nextHopAt(r.nextHop, prefix, ["routes", i, "nextHop"], failAt) : undefined;
+    return {
+      prefix,
+      metric: r.metric ?? 1,
+      tag: r.tag ?? 0,
+      ...(nextHop ? { nextHop } : {}),
+      ...(r.owner ? { owner: r.owner } : {}),
+    };
+  });
+}
+
 function normalize(raw: RawConfig, failAt: Fail, readSecret: SecretReader): DaemonConfig {
   const allowDefault = raw.allowDefault ?? false;
   const allow = raw.allow?.map((p, i) => prefixAt(p, ["allow", i], failAt, { allowDefault: true }));
   const policy: Policy = { allow, allowDefault };
-  const routes = (raw.routes ?? []).map((r, i) => ({
-    prefix: prefixAt(r.prefix, ["routes", i, "prefix"], failAt, policy),
-    metric: r.metric ?? 1,
-    tag: r.tag ?? 0,
-    ...(r.nextHop ? { nextHop: r.nextHop } : {}),
-    ...(r.owner ? { owner: r.owner } : {}),
-  }));
+  const routes = configRoutes(raw, failAt, policy);
+  checkTapAddresses(raw.taps, failAt);
   return {
     interfaces: interfaces(raw, failAt, readSecret),
     routes,
