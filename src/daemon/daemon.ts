@@ -3,10 +3,11 @@
  * decides what goes on the wire, the host runs it, the control server parses requests, and this file
  * connects them and keeps the state file true after every change.
  */
+import { dirname } from "node:path";
 import { errorReply, type Reply, type Request } from "../control/protocol.js";
 import { type ControlServer, startControlServer, stopControlServer } from "../control/server.js";
 import { type AdmitPolicy, admitRoute } from "./admit.js";
-import type { DaemonConfig } from "./config.js";
+import { ConfigError, type DaemonConfig } from "./config.js";
 import {
   announceConfigRoutes,
   type ConfigRoutesContext,
@@ -19,6 +20,7 @@ import { Guard } from "./guard.js";
 import { monotonicMs, SpeakerHost } from "./host.js";
 import { type Logger, RateLimiter } from "./log.js";
 import { MetricsEndpoint } from "./metrics.js";
+import { checkPrivateDir } from "./paths.js";
 import { heldRoutes } from "./reports.js";
 import { type SocketRoute, SocketRoutes } from "./socket-routes.js";
 import { loadState, type SavedState, writeStateAtomically } from "./state.js";
@@ -85,6 +87,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { log } = this.deps;
+    this.checkDirectories();
     const { state, problems } = loadState(this.config.state);
     for (const problem of problems) log.warn({ state: this.config.state }, problem);
     this.savedSequence = state.sequence;
@@ -141,6 +144,19 @@ export class Daemon {
       },
       "daemon started",
     );
+  }
+
+  /**
+   * The state file's and the socket's directories must be private before anything is read from or
+   * written to them (paths.ts): refused like a config error, since the config is where it is fixed.
+   */
+  private checkDirectories(): void {
+    try {
+      checkPrivateDir(dirname(this.config.state), "state");
+      checkPrivateDir(dirname(this.config.control.socket), "socket");
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
   }
 
   private async startMetrics({ host, port }: { host: string; port: number }): Promise<void> {
