@@ -328,21 +328,6 @@ describe("Speaker: what it hears", () => {
     expect(s.neighbors.all()[0]!.drops).toEqual({ AUTH_MISSING: 1, AUTH_FAILED: 1, AUTH_REPLAY: 1 });
   });
 
-  it("answers FRR's unsigned Request on an authenticated link, signed", () => {
-    const s = withLink({ mode: "md5", keys: [{ id: 3, secret: Buffer.from("s3cret") }] });
-    s.announce(route("198.51.100.0/24"), 1);
-    const request = ripv2.encode({
-      command: "request",
-      version: 2,
-      entries: [{ afi: 0, tag: 0, address: 0, mask: 0, nextHop: 0, metric: 16 }],
-    });
-    const [answer] = s.receive({ family: "ipv4", bytes: request, source: GATEWAY, sourcePort: 520 }, 2);
-    expect(verify(answer!.bytes, [{ id: 3, secret: Buffer.from("s3cret"), algorithm: "md5" }]).verified).toBe(
-      true,
-    );
-    expect(s.counters.packetsDropped).toBe(0);
-  });
-
   it("answers a whole-table Request to the requester's address and port", () => {
     const s = withLink();
     s.announce(route("198.51.100.0/24"), 1);
