@@ -101,7 +101,8 @@ export class Daemon {
       triggered: this.config.triggered,
       initialSequence: state.sequence,
       log,
-      // (engineer A's HostOptions takes `guard: this.guard` here once merged)
+      guard: this.guard,
+      limits: this.config.limits,
       onInterfacesPolled: this.guard.wrap("link poll", (names: ReadonlySet<string>) =>
         this.withdrawOrphans(names),
       ),

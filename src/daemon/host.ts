@@ -3,6 +3,7 @@
  * logs. Composition only; the protocol lives in src/speaker and the sockets in src/transport.
  */
 import { type LinkMonitor, monitorLinks } from "../host/link-monitor.js";
+import { MAX_SEQUENCE, SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
 import { Speaker, type SpeakerOptions } from "../speaker/speaker.js";
 import type { Inbound, SendAction } from "../speaker/types.js";
 import { interfaceNames, readLinks } from "../transport/interfaces.js";
@@ -78,7 +79,7 @@ export class SpeakerHost {
           sequenceExhausted: ({ sequence }) =>
             log.error(
               { sequence },
-              "crypto sequence number exhausted (RFC 4822 §3): it stays at 4294967295 and neighbours may drop our packets; configure a new key (id and secret) on both ends and set sequence to 0 in the state file",
+              `crypto sequence number exhausted (RFC 4822 §3): it stays at ${MAX_SEQUENCE}, replay protection is gone and peers that want a higher number drop our updates; ${SEQUENCE_EXHAUSTED_FIX}`,
             ),
         },
       },

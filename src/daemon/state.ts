@@ -10,10 +10,8 @@ import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { checkSchema } from "../health/config.js";
 import { parsePrefix } from "../speaker/prefix.js";
+import { MAX_SEQUENCE, SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
 import { admitRoute, Refusal } from "./admit.js";
-
-/** RFC 4822 §3: the crypto sequence number is 32 bits; nothing above it was ever sent. */
-export const MAX_SEQUENCE = 0xffffffff;
 
 const savedRoute = z.object({
   prefix: z.string(),
@@ -61,7 +59,7 @@ function sequenceOf(value: unknown, path: string, problems: string[]): number {
   }
   if (value > MAX_SEQUENCE) {
     problems.push(
-      `${path}: sequence ${value} is above 2^32 - 1 (RFC 4822); clamped to ${MAX_SEQUENCE}: change the key id and secret on both ends`,
+      `${path}: sequence ${value} is above 2^32 - 1 (RFC 4822); clamped to ${MAX_SEQUENCE}: ${SEQUENCE_EXHAUSTED_FIX}`,
     );
     return MAX_SEQUENCE;
   }

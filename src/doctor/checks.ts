@@ -3,6 +3,7 @@
  * each saying ok / warn / fail and what to do. The checks are pure functions of what was observed
  * (probe.ts gathers it), so each one is testable on its own.
  */
+import { SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
 export type Verdict = "ok" | "warn" | "fail";
 
 export interface CheckResult {
@@ -240,8 +241,8 @@ export function checkSequence(o: Observations): CheckResult[] {
   return [
     fail(
       "sequence",
-      `crypto sequence number at 2^32−1 (${o.daemon.sequence.value}): the gateway drops our signed updates as replays`,
-      "configure a new key (new id and secret) on riplet and the gateway, then riplet reload",
+      `crypto sequence number at 2^32−1 (${o.daemon.sequence.value}): replay protection is gone and peers that want a higher number drop our updates`,
+      SEQUENCE_EXHAUSTED_FIX,
     ),
   ];
 }

@@ -7,6 +7,15 @@
 export const MAX_SEQUENCE = 0xffffffff;
 
 /**
+ * What an operator does about an exhausted sequence number; one text for the log, `status`, `doctor`
+ * and the state file's warning. riplet keeps signing with 2^32−1, which FRR and BIRD accept while they
+ * accept an equal number, but replay protection is gone. A gateway keeps the highest number it heard
+ * per neighbour, so starting again lower needs both ends reset.
+ */
+export const SEQUENCE_EXHAUSTED_FIX =
+  'stop riplet, set "sequence": 0 in its state file, restart RIP on the gateways (they keep the highest number heard), then start riplet';
+
+/**
  * A saved sequence number made usable: not an integer → rounded down (NaN → 0), outside 0..2^32−1 →
  * clamped. A state file must never make the speaker throw at its first signed packet.
  */

@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import type { ControlCounters } from "../../control/server.js";
 import type { statusReport } from "../../daemon/reports.js";
+import { SEQUENCE_EXHAUSTED_FIX } from "../../speaker/sequence.js";
 import { ask } from "../daemon-client.js";
 import { type CliIo, EXIT_OK } from "../io.js";
 
@@ -24,7 +25,7 @@ function byReason(counts: Record<string, number> | undefined): string {
 function alarms(status: Status): string[] {
   if (!status.sequenceExhausted) return [];
   return [
-    `SEQUENCE EXHAUSTED: crypto sequence number at 2^32−1 (${status.sequence}); peers will drop our signed updates as replays. Fix: configure a new key id (and secret) on riplet and the gateway, then \`riplet reload\`.`,
+    `SEQUENCE EXHAUSTED: crypto sequence number at 2^32−1 (${status.sequence}); replay protection is gone and peers that want a higher number drop our updates. Fix: ${SEQUENCE_EXHAUSTED_FIX}.`,
   ];
 }
 
