@@ -3,15 +3,17 @@
  * answer in flight per interface and family, per-source and per-interface rates, bounded memory under
  * forged sources, and sequence numbers drawn only for answers that are sent. Fake clock throughout.
  */
+
 import { describe, expect, it } from "vitest";
 import { parsePrefix } from "../../src/speaker/prefix.js";
 import { REQUEST_LIMITS, RequestPolicy } from "../../src/speaker/request-policy.js";
-import { Speaker, type SpeakerOptions } from "../../src/speaker/speaker.js";
+import type { SpeakerOptions } from "../../src/speaker/speaker.js";
 import type { AuthConfig, Inbound, LinkState, SendAction } from "../../src/speaker/types.js";
 import { formatIpv4, parseIpv4 } from "../../src/wire/address.js";
 import { type CryptoAlgorithm, cryptoAuthFor, sign, verify } from "../../src/wire/auth.js";
 import * as ripng from "../../src/wire/ripng.js";
 import * as ripv2 from "../../src/wire/ripv2.js";
+import { speakerOnEth0 } from "../helpers/speaker.js";
 
 /** A /16 uplink, so 10,000 different on-link sources exist. */
 const LINK: LinkState = {
@@ -24,22 +26,7 @@ const GATEWAY = "10.1.0.1";
 const SECRET = Buffer.from("s3cret");
 
 function speaker(auth: AuthConfig = { mode: "none" }, routes = 0, overrides: Partial<SpeakerOptions> = {}) {
-  const s = new Speaker(
-    {
-      interfaces: [
-        {
-          name: "eth0",
-          ipv4: { auth, neighbors: [], multicast: true },
-          ipv6: { neighbors: [], multicast: true },
-        },
-      ],
-      random: () => 0.5,
-      unixSeconds: () => 1_800_000_000,
-      initialSequence: 1_800_000_000,
-      ...overrides,
-    },
-    0,
-  );
+  const s = speakerOnEth0(auth, { initialSequence: 1_800_000_000, ...overrides });
   for (let i = 0; i < routes; i++) {
     s.announce({ prefix: parsePrefix(`${formatIpv4(0xc6000000 + i * 256)}/24`), metric: 1, tag: 0 }, 0);
   }

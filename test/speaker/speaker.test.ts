@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { parsePrefix } from "../../src/speaker/prefix.js";
 import { FAST_COALESCE_MS } from "../../src/speaker/schedule.js";
-import { Speaker, type SpeakerOptions } from "../../src/speaker/speaker.js";
+import type { SpeakerOptions } from "../../src/speaker/speaker.js";
 import type { AuthConfig, LinkState, SendAction } from "../../src/speaker/types.js";
 import { parseIpv4 } from "../../src/wire/address.js";
 import { cryptoAuthFor, sign, verify } from "../../src/wire/auth.js";
 import * as ripng from "../../src/wire/ripng.js";
 import * as ripv2 from "../../src/wire/ripv2.js";
+import { speakerOnEth0 } from "../helpers/speaker.js";
 
 const LINK: LinkState = {
   name: "eth0",
@@ -17,21 +18,7 @@ const LINK: LinkState = {
 const GATEWAY = "192.0.2.1";
 
 function speaker(overrides: Partial<SpeakerOptions> = {}, auth: AuthConfig = { mode: "none" }, t0 = 1000) {
-  const s = new Speaker(
-    {
-      interfaces: [
-        {
-          name: "eth0",
-          ipv4: { auth, neighbors: [], multicast: true },
-          ipv6: { neighbors: [], multicast: true },
-        },
-      ],
-      random: () => 0.5,
-      unixSeconds: () => 1_800_000_000,
-      ...overrides,
-    },
-    t0,
-  );
+  const s = speakerOnEth0(auth, overrides, t0);
   return s;
 }
 
