@@ -9,6 +9,8 @@
  * - auth-<mode>: verify() with the capture's key for that mode returns or throws WireError, the same for
  *   a subarray; a verified packet verified with that mode, and sign() gives its digest back.
  * - inbound-<mode>: Speaker.receive() on eth0 with that IPv4 auth mode (fuzz-inbound.ts).
+ * - control, state: a control-socket line and a state file's text, through the daemon's admission
+ *   (fuzz-control.ts, issue 13).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +22,7 @@ import { RIPV2_MAX_PACKET_BYTES } from "../src/wire/constants.js";
 import * as ripng from "../src/wire/ripng.js";
 import * as ripv2 from "../src/wire/ripv2.js";
 import { attempt, check, type FuzzTarget, type Outcome, target } from "./fuzz-check.js";
+import { controlTargets } from "./fuzz-control.js";
 import { inboundTarget } from "./fuzz-inbound.js";
 import { type CorpusDatagram, decoderInput, loadCorpus, mutated } from "./fuzz-inputs.js";
 import { ripngDatagram, ripv2Datagram, type Signer } from "./fuzz-packets.js";
@@ -216,5 +219,6 @@ export function createTargets(corpus: Corpus): FuzzTarget[] {
         withRipng(mode === "none" ? [] : signersFor(corpus, mode)),
       ),
     ),
+    ...controlTargets(),
   ];
 }

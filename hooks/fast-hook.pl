@@ -16,9 +16,12 @@ $action //= "";
 my $FALLBACK = 75;
 exit $FALLBACK unless defined $ifname && ($action eq "up" || $action eq "down");
 # Only what needs no escaping goes into the JSON; anything else gets the Node.js hook's full checks.
-exit $FALLBACK unless $ifname =~ /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}$/;
+# \z, not $: a trailing newline must not pass. The daemon parses each address strictly (one slash, a
+# unicast address, an admissible network, host/addresses.ts); this only keeps the JSON well-formed.
+exit $FALLBACK unless $ifname =~ /\A[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}\z/;
 my @addresses = grep { length } split /[\s,]+/, ($ENV{RIPLET_ADDRESSES} // "");
-for (@addresses) { exit $FALLBACK unless m{^[0-9A-Fa-f.:]+/[0-9]{1,3}$} }
+exit $FALLBACK if @addresses > 32;
+for (@addresses) { exit $FALLBACK unless m{\A[0-9A-Fa-f.:]{2,45}/[0-9]{1,3}\z} }
 
 my $path = $ENV{RIPLET_SOCKET} || "/run/riplet/riplet.sock";
 exit $FALLBACK if length($path) > 107;
@@ -39,7 +42,8 @@ while ($reply !~ /\n/) {
   $reply .= $chunk;
 }
 alarm(0);
-exit $FALLBACK if $reply eq "" || $reply =~ /"code":"UNKNOWN_OP"/;
+# BUSY (every control slot taken): the Node.js hook retries it with a backoff
+exit $FALLBACK if $reply eq "" || $reply =~ /"code":"(?:UNKNOWN_OP|BUSY)"/;
 exit 0 if $reply =~ /"ok":true/;
 my ($message) = $reply =~ /"message":"((?:[^"\\]|\\.)*)"/;
 $message = "the daemon refused the request" unless defined $message;

@@ -9,16 +9,20 @@ import type { PrefixErrorCode } from "../speaker/prefix.js";
 /** A line longer than this is refused and the connection closed: a client cannot exhaust memory. */
 export const MAX_LINE_BYTES = 64 * 1024;
 
-/** Linux interface names (IFNAMSIZ 16 with the NUL), as tap names are written in practice. */
-export const IFNAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}$/;
+import { IFNAME } from "../host/addresses.js";
+
+export { IFNAME };
 
 const id = z.union([z.number(), z.string().max(128)]);
+/** An owner is a tap's name: it is matched against the link list and may reach `ip` (issue 13). */
+const ifname = z.string().regex(IFNAME, "an interface name: 1-15 letters, digits, '.', '_' or '-'");
+// nextHop's meaning (family, unicast) depends on the prefix: admitRoute checks it (speaker/next-hop.ts).
 const routeIn = z
   .object({
     prefix: z.string().max(64),
     metric: z.number().int().min(1).max(15).optional(),
     tag: z.number().int().min(0).max(65535).optional(),
-    owner: z.string().min(1).max(15).optional(),
+    owner: ifname.optional(),
     nextHop: z.string().max(64).optional(),
     // announced only while this passes (issue 8); the same shape as a config route's check
     check: checkSchema.optional(),
@@ -32,7 +36,7 @@ export const requestSchema = z.discriminatedUnion("op", [
       id,
       op: z.literal("withdraw"),
       prefixes: z.array(z.string().max(64)).max(10_000).optional(),
-      owner: z.string().min(1).max(15).optional(),
+      owner: ifname.optional(),
     })
     .strict()
     .refine(
@@ -46,7 +50,7 @@ export const requestSchema = z.discriminatedUnion("op", [
       id,
       op: z.literal("hook"),
       action: z.enum(["up", "down"]),
-      ifname: z.string().regex(IFNAME, "an interface name: 1-15 letters, digits, '.', '_' or '-'"),
+      ifname,
       addresses: z.array(z.string().max(64)).max(32).optional(),
     })
     .strict(),
@@ -67,7 +71,8 @@ export type ErrorCode =
   | "CHECK_NOT_ALLOWED"
   | "CONFIG_ERROR"
   | "HOST_ERROR"
-  | "INTERNAL";
+  | "INTERNAL"
+  | "BUSY";
 
 export type Reply =
   | ({ id: Request["id"] | null; ok: true } & Record<string, unknown>)
@@ -87,10 +92,9 @@ export function parseRequest(line: string): Request | Reply {
   } catch {
     return errorReply(null, "BAD_JSON", "not valid JSON; send one JSON object per line");
   }
-  const requestId =
-    typeof value === "object" && value && "id" in value
-      ? ((value as { id: unknown }).id as Request["id"])
-      : null;
+  // Echoed back only when it is what the schema allows: a reply never carries a client's object back.
+  const rawId = typeof value === "object" && value && "id" in value ? (value as { id: unknown }).id : null;
+  const requestId = id.safeParse(rawId).success ? (rawId as Request["id"]) : null;
   const op = typeof value === "object" && value && "op" in value ? (value as { op: unknown }).op : undefined;
   if (typeof op !== "string" || !OPS.has(op)) {
     return errorReply(

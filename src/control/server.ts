@@ -1,12 +1,15 @@
 /**
  * The control socket: a Unix stream server speaking newline-delimited JSON (protocol.ts). It refuses
  * to start when another daemon answers on the path, replaces a stale socket file left by a crash, and
- * bounds every line so no client can exhaust memory. Handlers are async and never throw past here.
+ * bounds what others can make it hold (SPEC §4, issue 13): connections at once (one more is told BUSY),
+ * and per connection its line, its queued requests and its unread replies (connection.ts). Handlers
+ * are async and never throw past here.
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
-import { errorReply, isReply, MAX_LINE_BYTES, parseRequest, type Reply, type Request } from "./protocol.js";
+import { Connection, type ConnectionLimits } from "./connection.js";
+import { errorReply, MAX_LINE_BYTES, type Reply, type Request } from "./protocol.js";
 
 export type Handler = (request: Request) => Promise<Reply>;
 
@@ -26,42 +29,26 @@ function someoneListens(path: string): Promise<boolean> {
   });
 }
 
-function serve(socket: Socket, handle: Handler, onError: (error: Error) => void): void {
-  let buffered = "";
-  let queue = Promise.resolve();
-  const write = (reply: Reply) => {
-    if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
-  };
-  socket.setEncoding("utf8");
-  socket.on("error", () => socket.destroy()); // a client that vanished mid-request is not our problem
-  socket.on("data", (chunk: string) => {
-    buffered += chunk;
-    if (buffered.length > MAX_LINE_BYTES && !buffered.includes("\n")) {
-      write(errorReply(null, "LINE_TOO_LONG", `request line over ${MAX_LINE_BYTES} bytes`));
-      socket.end();
-      buffered = "";
-      return;
-    }
-    let newline = buffered.indexOf("\n");
-    while (newline >= 0) {
-      const line = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf("\n");
-      if (line === "") continue;
-      // Requests on one connection are answered in order.
-      queue = queue.then(async () => {
-        const parsed = parseRequest(line);
-        if (isReply(parsed)) return write(parsed);
-        try {
-          write(await handle(parsed));
-        } catch (error) {
-          onError(error as Error);
-          write(errorReply(parsed.id, "INTERNAL", (error as Error).message));
-        }
-      });
-    }
-  });
+export interface ControlLimits extends ConnectionLimits {
+  /** Connections at once; one more is told BUSY and closed. */
+  controlClients: number;
 }
+
+/** What the control socket refused or cut off since start, by reason (`riplet status`, metrics). */
+export interface ControlCounters {
+  /** Connections open now. */
+  clients: number;
+  /** Connections told BUSY because `controlClients` were open. */
+  refusedBusy: number;
+  /** Clients disconnected for not reading their replies. */
+  cutOff: number;
+  /** Connections closed for a request line over MAX_LINE_BYTES. */
+  linesTooLong: number;
+}
+
+/** How long a client over the reply bound may take no byte before it is cut off. */
+export const STALL_MS = 10_000;
+const BUSY_LINGER_MS = 1000;
 
 export interface ControlServerOptions {
   path: string;
@@ -69,10 +56,98 @@ export interface ControlServerOptions {
   /** Group id allowed to use the socket (SPEC §4 `control.group`), resolved by the caller. */
   gid?: number;
   handle: Handler;
+  /** A handler threw, or a fault in the server's own callbacks: the connection goes on. */
   onError(error: Error): void;
+  /** Defaults: DEFAULT_LIMITS of daemon/config.ts. */
+  limits?: ControlLimits;
+  /** A client was refused or cut off (for a rate-limited log line). */
+  onRefused?(reason: "busy" | "cut off" | "line too long", detail: string): void;
+  stallMs?: number;
 }
 
-export async function startControlServer(options: ControlServerOptions): Promise<Server> {
+const DEFAULT_CONTROL_LIMITS: ControlLimits = {
+  controlClients: 256,
+  controlQueue: 64,
+  controlReplyBytes: 16 * 1024 * 1024,
+};
+
+/** The listening control socket and what it has refused. */
+export class ControlServer {
+  readonly counters: ControlCounters = { clients: 0, refusedBusy: 0, cutOff: 0, linesTooLong: 0 };
+  private readonly connections = new Set<Connection>();
+  readonly server: Server;
+
+  constructor(private readonly options: ControlServerOptions) {
+    this.server = createServer((socket) => {
+      try {
+        this.accept(socket);
+      } catch (error) {
+        socket.destroy();
+        options.onError(error as Error);
+      }
+    });
+  }
+
+  /** Reply bytes waiting in user space for all clients together. */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (const connection of this.connections) total += connection.bufferedBytes;
+    return total;
+  }
+
+  /** Requests read but not yet answered, all clients together. */
+  get queuedRequests(): number {
+    let total = 0;
+    for (const connection of this.connections) total += connection.queued;
+    return total;
+  }
+
+  disconnectAll(): void {
+    for (const connection of this.connections) connection.destroy();
+  }
+
+  private accept(socket: Socket): void {
+    const limits = this.options.limits ?? DEFAULT_CONTROL_LIMITS;
+    if (this.connections.size >= limits.controlClients) {
+      // one line and goodbye: the CLI and the hooks retry BUSY within their timeout
+      this.counters.refusedBusy++;
+      this.options.onRefused?.("busy", `${limits.controlClients} clients connected`);
+      socket.on("error", () => socket.destroy());
+      // Read and discard what it sent, so its request write does not fail before it reads the answer;
+      // and never keep a refused client longer than a second.
+      socket.resume();
+      setTimeout(() => socket.destroy(), BUSY_LINGER_MS).unref();
+      const message = `too many control clients (${limits.controlClients}); try again`;
+      socket.end(`${JSON.stringify(errorReply(null, "BUSY", message))}\n`);
+      return;
+    }
+    const connection = new Connection(
+      socket,
+      limits,
+      {
+        handle: this.options.handle,
+        onError: this.options.onError,
+        lineTooLong: () => {
+          this.counters.linesTooLong++;
+          this.options.onRefused?.("line too long", `over ${MAX_LINE_BYTES} bytes`);
+        },
+        cutOff: (bytes) => {
+          this.counters.cutOff++;
+          this.options.onRefused?.("cut off", `${bytes} reply bytes unread`);
+        },
+      },
+      this.options.stallMs ?? STALL_MS,
+    );
+    this.connections.add(connection);
+    this.counters.clients = this.connections.size;
+    socket.once("close", () => {
+      this.connections.delete(connection);
+      this.counters.clients = this.connections.size;
+    });
+  }
+}
+
+export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   mkdirSync(dirname(options.path), { recursive: true, mode: 0o755 });
   if (existsSync(options.path)) {
     if (await someoneListens(options.path)) {
@@ -80,7 +155,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
     }
     unlinkSync(options.path); // stale: left by a daemon that crashed
   }
-  const server = createServer((socket) => serve(socket, options.handle, options.onError));
+  const control = new ControlServer(options);
+  const server = control.server;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     // A burst of VMs starting (or a script looping over `riplet announce`) connects all at once; past
@@ -93,12 +169,16 @@ export async function startControlServer(options: ControlServerOptions): Promise
   });
   chmodSync(options.path, options.mode);
   if (options.gid !== undefined) chownSync(options.path, process.getuid?.() ?? 0, options.gid);
-  return server;
+  return control;
 }
 
-export function stopControlServer(server: Server, path: string): Promise<void> {
+/** A client still connected this long after stop is disconnected: shutdown never waits on a client. */
+const CLOSE_GRACE_MS = 1000;
+
+export function stopControlServer(control: ControlServer, path: string): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    control.server.close(() => resolve());
+    setTimeout(() => control.disconnectAll(), CLOSE_GRACE_MS).unref();
     try {
       unlinkSync(path);
     } catch {

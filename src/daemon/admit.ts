@@ -6,8 +6,10 @@
  */
 import type { ErrorCode, RouteIn } from "../control/protocol.js";
 import type { RawCheck } from "../health/config.js";
+import { IFNAME } from "../host/addresses.js";
+import { NextHopError, parseNextHop } from "../speaker/next-hop.js";
 import { admitPrefix, type Policy } from "../speaker/policy.js";
-import { PrefixError } from "../speaker/prefix.js";
+import { type Prefix, PrefixError } from "../speaker/prefix.js";
 import type { SocketRoute } from "./socket-routes.js";
 import type { SavedRoute } from "./state.js";
 
@@ -42,16 +44,51 @@ function refuseCommandCheck(check: RawCheck | undefined, policy: AdmitPolicy): v
   );
 }
 
-/** One route as asked for (or as saved), with the defaults filled in. */
+function integerIn(value: unknown, field: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
+  throw new Refusal("BAD_REQUEST", `${field}: ${JSON.stringify(value)} is not an integer ${min}-${max}`);
+}
+
+/** The owner is an interface name: it is compared with the link list and reaches `ip` as the tap. */
+function ownerOf(owner: unknown): string | undefined {
+  if (owner === undefined) return undefined;
+  if (typeof owner === "string" && IFNAME.test(owner)) return owner;
+  throw new Refusal(
+    "BAD_REQUEST",
+    `owner: ${JSON.stringify(String(owner).slice(0, 32))} is not an interface name (1-15 letters, digits, '.', '_' or '-')`,
+  );
+}
+
+function nextHopOf(text: unknown, prefix: Prefix): string | undefined {
+  if (text === undefined || text === "") return undefined;
+  try {
+    return parseNextHop(text, prefix.family);
+  } catch (error) {
+    if (error instanceof NextHopError) throw new Refusal("BAD_REQUEST", error.message);
+    throw error;
+  }
+}
+
+/**
+ * One route as asked for (or as saved), with the defaults filled in. Every field is checked here, even
+ * those the socket's schema already bounds: the state file is read with the same function, and a bad
+ * saved entry must be skipped, never reach the encoders (issue 13: a bogus next hop crash-looped).
+ */
 export function admitRoute(route: RouteIn | SavedRoute, policy: AdmitPolicy): SocketRoute {
   refuseCommandCheck(route.check, policy);
+  if (typeof route.prefix !== "string")
+    throw new Refusal("BAD_REQUEST", "prefix: must be a string like 198.51.100.0/24");
+  const prefix = prefixOf(route.prefix, policy);
+  const owner = ownerOf(route.owner);
+  const nextHop = nextHopOf(route.nextHop, prefix);
   return {
     spec: {
-      prefix: prefixOf(route.prefix, policy),
-      metric: route.metric ?? 1,
-      tag: route.tag ?? 0,
-      ...(route.owner ? { owner: route.owner } : {}),
-      ...(route.nextHop ? { nextHop: route.nextHop } : {}),
+      prefix,
+      metric: integerIn(route.metric, "metric", 1, 15, 1),
+      tag: integerIn(route.tag, "tag", 0, 65535, 0),
+      ...(owner ? { owner } : {}),
+      ...(nextHop ? { nextHop } : {}),
     },
     ...(route.check ? { check: route.check } : {}),
   };

@@ -2,16 +2,18 @@
  * The daemon's config file (SPEC §4), YAML or JSON (JSON is YAML). Checked against a schema; every
  * error names the field, the line, and what is expected. Secrets never appear in an error.
  */
-import { isIPv4, isIPv6 } from "node:net";
 import { LineCounter, parseDocument } from "yaml";
-import { z } from "zod";
-import { checkSchema, type HealthCheck, healthCheckOf } from "../health/config.js";
+import type { z } from "zod";
+import { type HealthCheck, healthCheckOf } from "../health/config.js";
+import { AddressError, parseTapAddress } from "../host/addresses.js";
+import { NextHopError, parseNextHop } from "../speaker/next-hop.js";
 import { admitPrefix, type Policy } from "../speaker/policy.js";
 import { type Prefix, PrefixError } from "../speaker/prefix.js";
 import type { TriggeredMode } from "../speaker/schedule.js";
 import type { RouteSpec } from "../speaker/table.js";
 import type { AuthConfig, InterfaceConfig } from "../speaker/types.js";
 import { GARBAGE_COLLECTION_MS, ROUTE_TIMEOUT_MS, UPDATE_INTERVAL_MS } from "../wire/constants.js";
+import { type auth, configSchema, type RawConfig } from "./config-schema.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/riplet/riplet.yaml";
 export const DEFAULT_SOCKET_PATH = "/run/riplet/riplet.sock";
@@ -20,123 +22,6 @@ export const DEFAULT_STATE_PATH = "/var/lib/riplet/state.json";
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
-
-const address = z.string().refine((s) => isIPv4(s) || isIPv6(s.replace(/%.*$/, "")), "must be an IP address");
-const key = z
-  .object({
-    id: z.number().int().min(0).max(255),
-    secret: z.string().min(1).optional(),
-    secretFile: z.string().min(1).optional(),
-  })
-  .strict()
-  .refine(
-    (k) => (k.secret === undefined) !== (k.secretFile === undefined),
-    "give exactly one of secret or secretFile",
-  );
-const auth = z
-  .object({
-    mode: z.enum(["none", "simple", "md5", "hmac-sha1", "hmac-sha256", "hmac-sha384", "hmac-sha512"]),
-    keys: z.array(key).optional(),
-    md5AuthLength: z.union([z.literal(16), z.literal(20)]).optional(),
-  })
-  .strict();
-const ipv4 = z.union(
-  [
-    z.boolean(),
-    z
-      .object({
-        version: z.literal(2).optional(),
-        auth: auth.optional(),
-        neighbors: z.array(address).optional(),
-        multicast: z.boolean().optional(),
-      })
-      .strict(),
-  ],
-  { error: "expected true, false or { auth, neighbors, multicast }" },
-);
-const ipv6 = z.union(
-  [
-    z.boolean(),
-    z.object({ neighbors: z.array(address).optional(), multicast: z.boolean().optional() }).strict(),
-  ],
-  { error: "expected true, false or { neighbors, multicast }" },
-);
-const seconds = z.number().positive().max(86_400);
-const route = z
-  .object({
-    prefix: z.string(),
-    metric: z.number().int().min(1).max(15).optional(),
-    tag: z.number().int().min(0).max(65535).optional(),
-    nextHop: address.optional(),
-    owner: z.string().min(1).optional(),
-    check: checkSchema.optional(),
-  })
-  .strict();
-
-export const configSchema = z
-  .object({
-    interfaces: z
-      .array(
-        z.object({ name: z.string().min(1).max(15), ipv4: ipv4.optional(), ipv6: ipv6.optional() }).strict(),
-      )
-      .min(1, "list at least one uplink interface: interfaces: [{ name: eth0 }]"),
-    routes: z.array(route).optional(),
-    allow: z.array(z.string()).optional(),
-    allowDefault: z.boolean().optional(),
-    timers: z
-      .object({ update: seconds.optional(), timeout: seconds.optional(), garbage: seconds.optional() })
-      .strict()
-      .optional(),
-    triggered: z
-      .object({ mode: z.enum(["fast", "rfc"]) })
-      .strict()
-      .optional(),
-    withdrawOnExit: z.boolean().optional(),
-    control: z
-      .object({
-        socket: z.string().min(1).optional(),
-        mode: z
-          .string()
-          .regex(/^0?[0-7]{3}$/, 'an octal file mode like "0600"')
-          .optional(),
-        group: z.string().min(1).optional(),
-        allowCommandChecks: z.boolean().optional(),
-      })
-      .strict()
-      .optional(),
-    state: z.string().min(1).optional(),
-    taps: z.record(z.string(), z.object({ addresses: z.array(z.string()) }).strict()).optional(),
-    maintenance: z.string().min(1).optional(),
-    limits: z
-      .object({
-        learnedRoutes: z.number().int().min(1).max(1_000_000).optional(),
-        neighbors: z.number().int().min(1).max(65_536).optional(),
-        controlClients: z.number().int().min(1).max(65_536).optional(),
-        controlQueue: z.number().int().min(1).max(100_000).optional(),
-        controlReplyBytes: z
-          .number()
-          .int()
-          .min(64 * 1024)
-          .max(1024 * 1024 * 1024)
-          .optional(),
-      })
-      .strict()
-      .optional(),
-    metrics: z
-      .object({
-        listen: z
-          .string()
-          .regex(
-            /^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/,
-            "host:port, e.g. 127.0.0.1:9520 or [::1]:9520",
-          ),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-export type RawConfig = z.infer<typeof configSchema>;
 
 export interface DaemonConfig {
   interfaces: InterfaceConfig[];
@@ -182,7 +67,7 @@ export const DEFAULT_LIMITS: Limits = {
   neighbors: 256,
   controlClients: 256,
   controlQueue: 64,
-  controlReplyBytes: 16 * 1024 * 1024,
+  controlReplyBytes: 1024 * 1024,
 };
 
 /** Reads a secretFile; injected so parsing stays testable and the file I/O stays at the edge. */
@@ -316,17 +201,50 @@ function prefixAt(text: string, at: (string | number)[], failAt: Fail, policy: P
   }
 }
 
+/** The same next-hop rule as the control socket and the state file (speaker/next-hop.ts). */
+function nextHopAt(text: string, prefix: Prefix, at: (string | number)[], failAt: Fail): string {
+  try {
+    return parseNextHop(text, prefix.family);
+  } catch (error) {
+    if (error instanceof NextHopError) return failAt(at, error.reason);
+    throw error;
+  }
+}
+
+/** taps.<ifname>.addresses, parsed as the hooks parse them, so a bad one fails `riplet check`. */
+function checkTapAddresses(taps: RawConfig["taps"], failAt: Fail): void {
+  for (const [name, tap] of Object.entries(taps ?? {})) {
+    for (const [i, text] of tap.addresses.entries()) {
+      try {
+        parseTapAddress(text);
+      } catch (error) {
+        if (error instanceof AddressError) failAt(["taps", name, "addresses", i], error.message);
+        throw error;
+      }
+    }
+  }
+}
+
+function configRoutes(raw: RawConfig, failAt: Fail, policy: Policy): RouteSpec[] {
+  return (raw.routes ?? []).map((r, i) => {
+    const prefix = prefixAt(r.prefix, ["routes", i, "prefix"], failAt, policy);
+    const nextHop = r.nextHop ? nextHopAt(r.nextHop, prefix, ["routes", i, "nextHop"], failAt) : undefined;
+    return {
+      prefix,
+      metric: r.metric ?? 1,
+      tag: r.tag ?? 0,
+      ...(nextHop ? { nextHop } : {}),
+      ...(r.owner ? { owner: r.owner } : {}),
+    };
+  });
+}
+
 function normalize(raw: RawConfig, failAt: Fail, readSecret: SecretReader): DaemonConfig {
   const allowDefault = raw.allowDefault ?? false;
   const allow = raw.allow?.map((p, i) => prefixAt(p, ["allow", i], failAt, { allowDefault: true }));
   const policy: Policy = { allow, allowDefault };
-  const routes = (raw.routes ?? []).map((r, i) => ({
-    prefix: prefixAt(r.prefix, ["routes", i, "prefix"], failAt, policy),
-    metric: r.metric ?? 1,
-    tag: r.tag ?? 0,
-    ...(r.nextHop ? { nextHop: r.nextHop } : {}),
-    ...(r.owner ? { owner: r.owner } : {}),
-  }));
+  const routes = configRoutes(raw, failAt, policy);
+  checkTapAddresses(raw.taps, failAt);
   return {
     interfaces: interfaces(raw, failAt, readSecret),
     routes,

@@ -4,6 +4,7 @@
  * disk. Lifecycle (start, reload, stop) stays in daemon.ts.
  */
 import { errorReply, type Reply, type Request, type RouteIn } from "../control/protocol.js";
+import type { ControlCounters } from "../control/server.js";
 import type { Speaker } from "../speaker/speaker.js";
 import { interfaceNames } from "../transport/interfaces.js";
 import { type AdmitPolicy, admitRoutes, Refusal, withdrawalKeys } from "./admit.js";
@@ -28,7 +29,13 @@ export interface ControlOpsDeps {
   /** Resolves once the state file holds every change made so far. */
   persist(): Promise<void>;
   reload(id: Request["id"]): Promise<Reply>;
+  /** What the control socket refused or cut off (undefined before it listens). */
+  control?(): ControlCounters | undefined;
+  /** The guard's counts: faults caught on the daemon's own async paths, by place. */
+  internalErrors?(): { total: number; byPlace: Record<string, number> };
 }
+
+const EMPTY_CONTROL: ControlCounters = { clients: 0, refusedBusy: 0, cutOff: 0, linesTooLong: 0 };
 
 export class ControlOps {
   constructor(private readonly deps: ControlOpsDeps) {}
@@ -70,6 +77,8 @@ export class ControlOps {
           ...statusReport(this.deps.speaker(), this.deps.config()),
           maintenance: !this.deps.gate().open,
           healthChecks: this.deps.gate().report(),
+          control: { ...(this.deps.control?.() ?? EMPTY_CONTROL) },
+          internalErrors: this.deps.internalErrors?.() ?? { total: 0, byPlace: {} },
         };
       case "reload":
         return this.deps.reload(request.id);

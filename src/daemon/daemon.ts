@@ -3,11 +3,11 @@
  * decides what goes on the wire, the host runs it, the control server parses requests, and this file
  * connects them and keeps the state file true after every change.
  */
-import type { Server } from "node:net";
+import { dirname } from "node:path";
 import { errorReply, type Reply, type Request } from "../control/protocol.js";
-import { startControlServer, stopControlServer } from "../control/server.js";
+import { type ControlServer, startControlServer, stopControlServer } from "../control/server.js";
 import { type AdmitPolicy, admitRoute } from "./admit.js";
-import type { DaemonConfig } from "./config.js";
+import { ConfigError, type DaemonConfig } from "./config.js";
 import {
   announceConfigRoutes,
   type ConfigRoutesContext,
@@ -16,9 +16,11 @@ import {
 } from "./config-routes.js";
 import { ControlOps } from "./control-ops.js";
 import { Gate, type GateTarget } from "./gate.js";
+import { Guard } from "./guard.js";
 import { monotonicMs, SpeakerHost } from "./host.js";
-import type { Logger } from "./log.js";
+import { type Logger, RateLimiter } from "./log.js";
 import { MetricsEndpoint } from "./metrics.js";
+import { checkPrivateDir } from "./paths.js";
 import { heldRoutes } from "./reports.js";
 import { type SocketRoute, SocketRoutes } from "./socket-routes.js";
 import { loadState, type SavedState, writeStateAtomically } from "./state.js";
@@ -32,9 +34,18 @@ export interface DaemonDeps {
   groupId?(name: string): number;
 }
 
+/** One log line per refusal reason a minute; `status` keeps the counts. */
+const REFUSAL_LOG_WINDOW_MS = 60_000;
+
 export class Daemon {
+  /**
+   * The one wrapper for every async path the daemon starts (issue 13 item 9): pass it to everything
+   * that runs on a timer, an event or a callback. `status` and the metrics show its counts.
+   */
+  readonly guard: Guard;
   private host!: SpeakerHost;
-  private server?: Server;
+  private server?: ControlServer;
+  private readonly refusalLog = new RateLimiter(REFUSAL_LOG_WINDOW_MS);
   private config: DaemonConfig;
   /** Routes that came over the socket (owners, metrics, checks): these are what the state file keeps. */
   private readonly dynamic = new SocketRoutes({
@@ -49,6 +60,7 @@ export class Daemon {
 
   constructor(private readonly deps: DaemonDeps) {
     this.config = deps.loadConfig();
+    this.guard = new Guard(deps.log);
     this.ops = new ControlOps({
       log: deps.log,
       config: () => this.config,
@@ -60,6 +72,8 @@ export class Daemon {
       wake: () => this.host.wake(),
       persist: () => this.persist(),
       reload: (id) => this.reload(id),
+      control: () => this.server?.counters,
+      internalErrors: () => ({ total: this.guard.total, byPlace: { ...this.guard.errors } }),
     });
   }
 
@@ -73,6 +87,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     const { log } = this.deps;
+    this.checkDirectories();
     const { state, problems } = loadState(this.config.state);
     for (const problem of problems) log.warn({ state: this.config.state }, problem);
     this.savedSequence = state.sequence;
@@ -86,11 +101,15 @@ export class Daemon {
       triggered: this.config.triggered,
       initialSequence: state.sequence,
       log,
-      onInterfacesPolled: (names) => this.withdrawOrphans(names),
-      afterSend: () => {
+      guard: this.guard,
+      limits: this.config.limits,
+      onInterfacesPolled: this.guard.wrap("link poll", (names: ReadonlySet<string>) =>
+        this.withdrawOrphans(names),
+      ),
+      afterSend: this.guard.wrap("after send", () => {
         this.saveSequence();
         this.metrics?.sent();
-      },
+      }),
     });
     // The control socket first: a second daemon must stop here, before it sends anything.
     this.server = await startControlServer({
@@ -98,10 +117,15 @@ export class Daemon {
       mode: this.config.control.mode,
       gid: this.config.control.group ? this.deps.groupId?.(this.config.control.group) : undefined,
       handle: (request) => this.handle(request),
-      onError: (error) => log.error({ err: error.message }, "control request failed"),
+      onError: (error) => this.guard.fault("control request", error),
+      limits: this.config.limits,
+      onRefused: (reason, detail) => {
+        const suppressed = this.refusalLog.allow(reason, monotonicMs());
+        if (suppressed >= 0) log.warn({ reason, detail, suppressed }, "control client refused");
+      },
     });
     if (this.config.metrics) await this.startMetrics(this.config.metrics);
-    this.gate = new Gate(this.gateTarget(), this.deps.log, this.config.maintenance);
+    this.gate = new Gate(this.gateTarget(), this.deps.log, this.config.maintenance, this.guard);
     announceConfigRoutes(this.config, this.routeContext, state.health);
     this.restore(state);
     try {
@@ -123,6 +147,19 @@ export class Daemon {
     );
   }
 
+  /**
+   * The state file's and the socket's directories must be private before anything is read from or
+   * written to them (paths.ts): refused like a config error, since the config is where it is fixed.
+   */
+  private checkDirectories(): void {
+    try {
+      checkPrivateDir(dirname(this.config.state), "state");
+      checkPrivateDir(dirname(this.config.control.socket), "socket");
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
+
   private async startMetrics({ host, port }: { host: string; port: number }): Promise<void> {
     try {
       this.metrics = await MetricsEndpoint.start(
@@ -132,9 +169,12 @@ export class Daemon {
           maintenance: () => this.gate !== undefined && !this.gate.open,
           held: () =>
             heldRoutes(this.host.speaker, { config: this.config.routes, socket: this.dynamic }).length,
+          control: () => this.server?.counters,
+          internalErrors: () => this.guard.errors,
         },
         host,
         port,
+        this.guard,
       );
     } catch (error) {
       if (this.server) await stopControlServer(this.server, this.config.control.socket);
@@ -157,7 +197,7 @@ export class Daemon {
       unchecked: () => [...uncheckedConfigRoutes(this.config), ...this.dynamic.unchecked()],
       changed: () => {
         this.host.wake();
-        void this.persist(); // a verdict flipped: save it, so a restart resumes from it
+        this.persistSoon(); // a verdict flipped: save it, so a restart resumes from it
       },
     };
   }
@@ -198,7 +238,7 @@ export class Daemon {
       this.deps.log.info({ owner, prefixes }, "owner interface gone, withdrawn");
     }
     this.host.wake();
-    void this.persist();
+    this.persistSoon();
   }
 
   private readonly writer = new StateWriter({
@@ -222,8 +262,13 @@ export class Daemon {
     return this.writer.save();
   }
 
+  /** persist() for paths nobody waits on: a fault is the guard's, never an unhandled rejection. */
+  private persistSoon(): void {
+    this.guard.run("state write", () => this.persist());
+  }
+
   private saveSequence(): void {
-    if (this.host.speaker.sequence > this.savedSequence) void this.persist();
+    if (this.host.speaker.sequence > this.savedSequence) this.persistSoon();
   }
 
   handle(request: Request): Promise<Reply> {
@@ -252,13 +297,21 @@ export class Daemon {
     return { id, ok: true };
   }
 
+  /**
+   * Withdraws every route (unless withdrawOnExit: false), then closes everything. The withdrawal goes
+   * out first: the last-resort path (an uncaught fault) gives this about a second, and poisoning the
+   * gateway's routes is what matters most in it.
+   */
   async stop(): Promise<void> {
-    if (this.server) await stopControlServer(this.server, this.config.control.socket);
-    this.metrics?.close();
+    const withdraw = this.config.withdrawOnExit;
+    // No new clients from here; the ones connected get up to a second (server.ts), not waited on first.
+    const closing = this.server ? stopControlServer(this.server, this.config.control.socket) : undefined;
     this.gate?.stop();
-    await this.host.stop(this.config.withdrawOnExit);
-    if (!this.config.withdrawOnExit) await this.persist();
+    await this.host?.stop(withdraw);
+    this.metrics?.close();
+    if (!withdraw) await this.persist();
     await this.writer.flush();
-    this.deps.log.info({ withdrawn: this.config.withdrawOnExit }, "daemon stopped");
+    await closing;
+    this.deps.log.info({ withdrawn: withdraw }, "daemon stopped");
   }
 }

@@ -8,6 +8,7 @@ import type { HealthCheck } from "../health/config.js";
 import { HealthMonitor } from "../health/monitor.js";
 import type { Health, HealthState } from "../health/state.js";
 import type { RouteSpec } from "../speaker/table.js";
+import { Guard } from "./guard.js";
 import type { Logger } from "./log.js";
 
 export interface GateTarget {
@@ -32,8 +33,13 @@ export class Gate {
     private readonly target: GateTarget,
     private readonly log: Logger,
     private maintenanceFile?: string,
+    /** Faults in health callbacks and the maintenance poll are counted here; the daemon goes on. */
+    private readonly guard: Guard = new Guard(log),
   ) {
-    this.monitor = new HealthMonitor((prefix, state) => this.healthChanged(prefix, state));
+    this.monitor = new HealthMonitor(
+      (prefix, state) => this.healthChanged(prefix, state),
+      (error) => this.guard.fault("health check", error),
+    );
     this.inMaintenance = this.maintenanceFile !== undefined && existsSync(this.maintenanceFile);
     if (this.inMaintenance) this.log.warn({ file: this.maintenanceFile }, "maintenance: announcing nothing");
     this.pollWhileConfigured();
@@ -102,7 +108,10 @@ export class Gate {
       if (this.timer) clearInterval(this.timer);
       this.timer = undefined;
     } else if (!this.timer) {
-      this.timer = setInterval(() => this.pollMaintenance(), MAINTENANCE_POLL_MS);
+      this.timer = setInterval(
+        this.guard.wrap("maintenance poll", () => this.pollMaintenance()),
+        MAINTENANCE_POLL_MS,
+      );
       this.timer.unref();
     }
   }

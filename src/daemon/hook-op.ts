@@ -6,6 +6,8 @@
  * up: the addresses (from the request, else taps.<ifname>.addresses) must give networks the policy
  * admits, then the tap is configured, then the networks are announced with owner = the tap.
  * down: the tap's routes are withdrawn, then its addresses removed; never an error for a tap gone.
+ * Both act only on tun/tap devices (issue 13: `down eth0` removed the uplink's own address): an
+ * interface that exists and is not a tap is refused untouched; one already gone is only withdrawn.
  */
 import { errorReply, type Reply, type Request, type RouteIn } from "../control/protocol.js";
 import { AddressError, parseTapAddress, type TapAddress } from "../host/addresses.js";
@@ -19,7 +21,7 @@ export type HookRequest = Extract<Request, { op: "hook" }>;
 /** The host plumbing the op uses; tests pass fakes. */
 export type TapOps = Pick<
   typeof hostTap,
-  "configureTap" | "enableForwarding" | "isTunTap" | "removeAddresses"
+  "configureTap" | "enableForwarding" | "interfaceExists" | "isTunTap" | "removeAddresses"
 >;
 
 export interface HookOpContext {
@@ -47,13 +49,7 @@ async function hookUp(request: HookRequest, ctx: HookOpContext, tap: TapOps): Pr
       `no addresses: set RIPLET_ADDRESSES=198.51.100.1/24 or taps.${ifname}.addresses in the daemon's config`,
     );
   }
-  if (!tap.isTunTap(ifname)) {
-    return errorReply(
-      id,
-      "BAD_REQUEST",
-      `${ifname} is not a tun/tap device; the hook only configures VM taps`,
-    );
-  }
+  if (!tap.isTunTap(ifname)) return notATap(id, ifname, "configures");
   // Admitted before the tap is touched: a refused network must leave no address behind.
   const specs = ctx.admit(
     id,
@@ -83,10 +79,24 @@ async function hookUp(request: HookRequest, ctx: HookOpContext, tap: TapOps): Pr
   return replied;
 }
 
+function notATap(id: Request["id"], ifname: string, what: string): Reply {
+  return errorReply(id, "BAD_REQUEST", `${ifname} is not a tun/tap device; the hook only ${what} VM taps`);
+}
+
 async function hookDown(request: HookRequest, ctx: HookOpContext, tap: TapOps): Promise<Reply> {
-  const replied = ctx.withdrawOwner(request.id, request.ifname); // on the wire before the `ip` fork
-  const cidrs = tapAddresses(request, ctx.config).map((a) => a.cidr);
-  await tap.removeAddresses(request.ifname, cidrs, 1000);
+  const { id, ifname } = request;
+  const exists = tap.interfaceExists(ifname);
+  if (exists && !tap.isTunTap(ifname)) return notATap(id, ifname, "acts on");
+  const replied = ctx.withdrawOwner(id, ifname); // on the wire before the `ip` fork
+  let cidrs: string[];
+  try {
+    cidrs = tapAddresses(request, ctx.config).map((a) => a.cidr);
+  } catch (error) {
+    await replied; // withdrawn all the same; the refusal names the bad address
+    throw error;
+  }
+  // A tap already gone took its addresses with it; there is nothing left to remove.
+  if (exists) await tap.removeAddresses(ifname, cidrs, 1000);
   return replied;
 }
 

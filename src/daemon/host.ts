@@ -3,10 +3,12 @@
  * logs. Composition only; the protocol lives in src/speaker and the sockets in src/transport.
  */
 import { type LinkMonitor, monitorLinks } from "../host/link-monitor.js";
+import { MAX_SEQUENCE, SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
 import { Speaker, type SpeakerOptions } from "../speaker/speaker.js";
 import type { Inbound, SendAction } from "../speaker/types.js";
 import { interfaceNames, readLinks } from "../transport/interfaces.js";
 import { RipTransport } from "../transport/udp.js";
+import { Guard } from "./guard.js";
 import { type Logger, RateLimiter } from "./log.js";
 
 /**
@@ -15,6 +17,8 @@ import { type Logger, RateLimiter } from "./log.js";
  */
 export const LINK_POLL_MS = 250;
 const DROP_LOG_WINDOW_MS = 60_000;
+/** After tick() threw, when to try again: soon enough to keep announcing, never a busy loop. */
+const TICK_RETRY_MS = 1000;
 
 export interface HostOptions extends Omit<SpeakerOptions, "random" | "unixSeconds" | "events"> {
   log: Logger;
@@ -23,6 +27,8 @@ export interface HostOptions extends Omit<SpeakerOptions, "random" | "unixSecond
   onInterfacesPolled?(names: ReadonlySet<string>): void;
   /** Called after datagrams went out (the daemon persists the crypto sequence number). */
   afterSend?(): void;
+  /** Catches and counts faults on every async path the host starts; one from `log` if absent. */
+  guard?: Guard;
 }
 
 /** Monotonic milliseconds: timers must not jump with the wall clock. */
@@ -30,6 +36,7 @@ export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_
 
 export class SpeakerHost {
   readonly speaker: Speaker;
+  readonly guard: Guard;
   private readonly transport: RipTransport;
   private wakeTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
@@ -39,6 +46,7 @@ export class SpeakerHost {
 
   constructor(private readonly options: HostOptions) {
     const log = options.log;
+    this.guard = options.guard ?? new Guard(log);
     this.speaker = new Speaker(
       {
         ...options,
@@ -46,7 +54,10 @@ export class SpeakerHost {
         unixSeconds: () => Date.now() / 1000,
         events: {
           drop: ({ neighbor, reason, detail }) => {
-            const suppressed = this.dropLog.allow(`${neighbor.address} ${reason}`, monotonicMs());
+            // Refused Requests come from any (forged) source: one line per reason and interface a
+            // minute, not one per source, or a flood of them becomes a flood of log lines.
+            const who = reason.startsWith("REQUEST_") ? neighbor.interface : neighbor.address;
+            const suppressed = this.dropLog.allow(`${who} ${reason}`, monotonicMs());
             if (suppressed < 0) return;
             log.warn(
               { neighbor: neighbor.address, interface: neighbor.interface, reason, detail, suppressed },
@@ -57,6 +68,19 @@ export class SpeakerHost {
             if (this.dropLog.allow(`${neighbor.address} routes`, monotonicMs()) < 0) return;
             log.warn({ neighbor: neighbor.address, interface: neighbor.interface, routes }, "skipped routes");
           },
+          routeLimit: ({ neighbor, routes }) => {
+            const suppressed = this.dropLog.allow(`${neighbor.address} ROUTE_LIMIT`, monotonicMs());
+            if (suppressed < 0) return;
+            log.warn(
+              { neighbor: neighbor.address, interface: neighbor.interface, routes, suppressed },
+              "learned routes at limits.learnedRoutes: new routes not remembered",
+            );
+          },
+          sequenceExhausted: ({ sequence }) =>
+            log.error(
+              { sequence },
+              `crypto sequence number exhausted (RFC 4822 §3): it stays at ${MAX_SEQUENCE}, replay protection is gone and peers that want a higher number drop our updates; ${SEQUENCE_EXHAUSTED_FIX}`,
+            ),
         },
       },
       monotonicMs(),
@@ -73,7 +97,8 @@ export class SpeakerHost {
 
   /**
    * One datagram from the network. Whatever it is, it must not stop the daemon: a fault in handling
-   * it is logged (rate-limited, with the sender) and the datagram dropped, and announcing goes on.
+   * it is counted as a drop and by the guard (logged rate-limited, with the sender), and announcing
+   * goes on. An answer is sent at once; when the transport is done, the speaker may start another.
    */
   private receive(inbound: Inbound): void {
     let answer: SendAction[];
@@ -81,25 +106,32 @@ export class SpeakerHost {
       answer = this.speaker.receive(inbound, monotonicMs());
     } catch (error) {
       this.speaker.counters.packetsDropped++;
-      const suppressed = this.dropLog.allow(`${inbound.source} internal`, monotonicMs());
-      if (suppressed >= 0) {
-        this.options.log.error(
-          { neighbor: inbound.source, port: inbound.sourcePort, err: (error as Error).message, suppressed },
-          "datagram dropped: internal error while handling it",
-        );
-      }
+      const message = error instanceof Error ? error.message : String(error);
+      const fault = new Error(`datagram from ${inbound.source} port ${inbound.sourcePort}: ${message}`);
+      if (error instanceof Error) fault.stack = error.stack;
+      this.guard.fault("receive", fault);
       return;
     }
-    void this.send(answer);
+    if (answer.length === 0) return;
+    this.guard.run("send answer", async () => {
+      try {
+        await this.send(answer);
+      } finally {
+        this.speaker.answerDone(answer);
+      }
+    });
   }
 
   async start(): Promise<void> {
     await this.transport.open();
     await this.refreshLinks();
-    this.pollTimer = setInterval(() => void this.refreshLinks(), LINK_POLL_MS);
+    this.pollTimer = setInterval(
+      this.guard.wrap("link poll", () => this.refreshLinks()),
+      LINK_POLL_MS,
+    );
     this.pollTimer.unref();
     this.linkMonitor = monitorLinks(
-      () => void this.refreshLinks(),
+      this.guard.wrap("link monitor", () => this.refreshLinks()),
       (message) => this.options.log.warn(message),
     );
     this.wake();
@@ -148,13 +180,19 @@ export class SpeakerHost {
     this.wake();
   }
 
-  /** Sends and re-arms the timer; call after anything that may change what is due. */
+  /**
+   * Sends and re-arms the timer; call after anything that may change what is due. The transport never
+   * rejects; afterSend (the daemon's state write) may, and that is the caller's guard's to count.
+   */
   async send(actions: SendAction[]): Promise<void> {
-    if (actions.length > 0) {
-      await this.transport.send(actions);
-      this.options.afterSend?.();
+    try {
+      if (actions.length > 0) {
+        await this.transport.send(actions);
+        this.options.afterSend?.();
+      }
+    } finally {
+      this.wake();
     }
-    this.wake();
   }
 
   /** Arms one timer for the speaker's next due time. */
@@ -162,7 +200,26 @@ export class SpeakerHost {
     if (this.stopped) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     const delay = Math.max(0, this.speaker.nextWakeAt() - monotonicMs());
-    this.wakeTimer = setTimeout(() => void this.send(this.speaker.tick(monotonicMs())), delay);
+    this.wakeTimer = setTimeout(
+      this.guard.wrap("tick", () => this.onWake()),
+      delay,
+    );
+  }
+
+  /** The timer fired: whatever is due goes out. If tick() throws, retry in a second, not at once. */
+  private onWake(): Promise<void> {
+    let actions: SendAction[];
+    try {
+      actions = this.speaker.tick(monotonicMs());
+    } catch (error) {
+      if (!this.stopped)
+        this.wakeTimer = setTimeout(
+          this.guard.wrap("tick", () => this.onWake()),
+          TICK_RETRY_MS,
+        );
+      throw error;
+    }
+    return this.send(actions);
   }
 
   /** Sends the withdrawal of every route (when asked to), then closes everything. */

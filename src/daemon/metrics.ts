@@ -4,10 +4,12 @@
  * twice; only the announce-to-send latency is observed as it happens. prom-client is loaded only
  * when metrics are configured (it costs ~60 ms of start-up).
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Histogram, Registry } from "prom-client";
+import type { ControlCounters } from "../control/server.js";
 import type { Health } from "../health/state.js";
 import type { Speaker } from "../speaker/speaker.js";
+import type { Guard } from "./guard.js";
 import { monotonicMs } from "./host.js";
 
 export interface MetricsSource {
@@ -17,6 +19,10 @@ export interface MetricsSource {
   maintenance?(): boolean;
   /** Routes asked for but not on the wire (check not passing, or maintenance). */
   held?(): number;
+  /** The control socket's clients and refusals. */
+  control?(): ControlCounters | undefined;
+  /** Faults caught by the daemon's Guard, by place. */
+  internalErrors?(): Record<string, number>;
 }
 
 export interface Metrics {
@@ -132,6 +138,38 @@ export async function createMetrics(source: MetricsSource): Promise<Metrics> {
       this.set(source.maintenance?.() ? 1 : 0);
     },
   });
+  new client.Counter({
+    name: "riplet_internal_errors_total",
+    help: "Faults caught on the daemon's own async paths (timers, link events, health checks, control requests), by place; the daemon went on",
+    labelNames: ["place"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [place, n] of Object.entries(source.internalErrors?.() ?? {})) this.inc({ place }, n);
+    },
+  });
+  new client.Counter({
+    name: "riplet_control_refused_total",
+    help: "Control clients refused (busy: too many connected), cut off (did not read their replies) or closed for an oversize line",
+    labelNames: ["reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const c = source.control?.();
+      if (!c) return;
+      this.inc({ reason: "busy" }, c.refusedBusy);
+      this.inc({ reason: "cut_off" }, c.cutOff);
+      this.inc({ reason: "line_too_long" }, c.linesTooLong);
+    },
+  });
+  new client.Gauge({
+    name: "riplet_control_clients",
+    help: "Control socket connections open",
+    registers: [registry],
+    collect() {
+      this.set(source.control?.()?.clients ?? 0);
+    },
+  });
   const announceToSend = new client.Histogram({
     name: "riplet_announce_to_send_seconds",
     help: "From an announce or withdraw request to its update leaving the host",
@@ -142,16 +180,29 @@ export async function createMetrics(source: MetricsSource): Promise<Metrics> {
 }
 
 /** Serves GET /metrics; anything else is a 404. Resolves once listening. */
-export function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
-  const server = createServer((request, response) => {
+export function serveMetrics(metrics: Metrics, host: string, port: number, guard?: Guard): Promise<Server> {
+  const serve = (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== "GET" || request.url?.split("?")[0] !== "/metrics") {
       response.writeHead(404, { "content-type": "text/plain" }).end("riplet serves /metrics only\n");
       return;
     }
     metrics.registry.metrics().then(
       (text) => response.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
-      (error: Error) => response.writeHead(500, { "content-type": "text/plain" }).end(`${error.message}\n`),
+      (error: Error) => {
+        guard?.fault("metrics", error);
+        response.writeHead(500, { "content-type": "text/plain" }).end(`${error.message}\n`);
+      },
     );
+  };
+  // a fault in a scrape is counted and that scrape fails; the daemon goes on
+  const server = createServer((request, response) => {
+    try {
+      serve(request, response);
+    } catch (error) {
+      guard?.fault("metrics", error);
+      if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain" });
+      response.end();
+    }
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -174,10 +225,15 @@ export class MetricsEndpoint {
     private readonly server: Server,
   ) {}
 
-  static async start(source: MetricsSource, host: string, port: number): Promise<MetricsEndpoint> {
+  static async start(
+    source: MetricsSource,
+    host: string,
+    port: number,
+    guard?: Guard,
+  ): Promise<MetricsEndpoint> {
     const metrics = await createMetrics(source);
     try {
-      return new MetricsEndpoint(metrics, await serveMetrics(metrics, host, port));
+      return new MetricsEndpoint(metrics, await serveMetrics(metrics, host, port, guard));
     } catch (error) {
       throw new Error(`cannot serve metrics on ${host}:${port}: ${(error as Error).message}`);
     }

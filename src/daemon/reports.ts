@@ -113,6 +113,18 @@ export function statusReport(speaker: Speaker, config: DaemonConfig) {
       withdrawing: speaker.table.withdrawingCount,
     },
     counters: speaker.counters,
+    /** Every datagram dropped, by reason, whoever sent it (any DropReason the speaker has). */
+    drops: { ...speaker.dropsByReason } as Record<string, number>,
     sequence: speaker.sequence,
+    sequenceExhausted: sequenceExhausted(speaker),
   };
+}
+
+/**
+ * RFC 4822 §3: the crypto sequence number has reached 2^32 − 1 and cannot grow, so peers will refuse
+ * what we sign as replays until the keys change. Read from the speaker (`Speaker.sequenceExhausted`),
+ * defensively: a speaker without the flag reads as not exhausted.
+ */
+export function sequenceExhausted(speaker: Speaker): boolean {
+  return (speaker as Speaker & { readonly sequenceExhausted?: boolean }).sequenceExhausted ?? false;
 }

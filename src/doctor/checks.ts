@@ -3,6 +3,7 @@
  * each saying ok / warn / fail and what to do. The checks are pure functions of what was observed
  * (probe.ts gathers it), so each one is testable on its own.
  */
+import { SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
 export type Verdict = "ok" | "warn" | "fail";
 
 export interface CheckResult {
@@ -29,7 +30,13 @@ export interface NeighborObservation {
 export interface Observations {
   socket: string;
   daemon:
-    | { reachable: true; routes: string[]; neighbors: NeighborObservation[] }
+    | {
+        reachable: true;
+        routes: string[];
+        neighbors: NeighborObservation[];
+        /** The last crypto sequence number and whether it reached 2^32 − 1 (absent from older daemons). */
+        sequence?: { value: number; exhausted: boolean };
+      }
     | { reachable: false; error: string };
   uplinks: LinkObservation[];
   tap?: LinkObservation;
@@ -228,9 +235,22 @@ export function checkGatewayHasRoutes(o: Observations): CheckResult[] {
     });
 }
 
+/** RFC 4822 §3: at 2^32 − 1 the sequence number cannot grow; peers drop what we sign as replays. */
+export function checkSequence(o: Observations): CheckResult[] {
+  if (!o.daemon.reachable || !o.daemon.sequence?.exhausted) return [];
+  return [
+    fail(
+      "sequence",
+      `crypto sequence number at 2^32−1 (${o.daemon.sequence.value}): replay protection is gone and peers that want a higher number drop our updates`,
+      SEQUENCE_EXHAUSTED_FIX,
+    ),
+  ];
+}
+
 export function runChecks(o: Observations): CheckResult[] {
   return [
     checkDaemon(o),
+    ...checkSequence(o),
     ...checkUplinks(o),
     ...checkTap(o),
     ...checkForwarding(o),

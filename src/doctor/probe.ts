@@ -149,6 +149,10 @@ export async function observe(options: ProbeOptions): Promise<Observations> {
     daemon = {
       reachable: true,
       neighbors: status.neighbors as NeighborObservation[],
+      sequence: {
+        value: Number(status.sequence ?? 0),
+        exhausted: status.sequenceExhausted === true,
+      },
       routes: (routes.routes as { prefix: string; state: string }[])
         .filter((r) => r.state === "active")
         .map((r) => r.prefix),

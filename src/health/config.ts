@@ -11,6 +11,7 @@ export const checkSchema = z
     tcp: z
       .string()
       .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:]+):\d{1,5}$/, "host:port, e.g. 127.0.0.1:80")
+      .refine((t) => Number(t.slice(t.lastIndexOf(":") + 1)) <= 65535, "the port is 0-65535")
       .optional(),
     http: z.url({ protocol: /^https?$/ }).optional(),
     interval: seconds.optional(),

@@ -20,6 +20,11 @@ export class HealthMonitor {
 
   constructor(
     private readonly onChange: (prefix: string, state: HealthState) => void,
+    /**
+     * A probe or onChange threw: reported here (the daemon's Guard counts and logs it), and the check
+     * goes on at its next interval. Without it the rejection would be unhandled and end the process.
+     */
+    private readonly onError: (error: unknown) => void = () => {},
     private readonly now: () => number = () => Date.now(),
   ) {}
 
@@ -32,7 +37,7 @@ export class HealthMonitor {
     const state = { ...INITIAL_HEALTH, health: initial };
     const entry: Watched = { check, key, state, stopped: false };
     this.watched.set(prefix, entry);
-    void this.probe(prefix, entry);
+    this.probeGuarded(prefix, entry);
   }
 
   unwatch(prefix: string): void {
@@ -55,13 +60,22 @@ export class HealthMonitor {
     for (const prefix of this.prefixes()) this.unwatch(prefix);
   }
 
+  /** One probe, then the next one armed whatever happened: a fault never stops a check. */
+  private probeGuarded(prefix: string, entry: Watched): void {
+    this.probe(prefix, entry)
+      .catch((error: unknown) => this.onError(error))
+      .finally(() => {
+        if (entry.stopped) return;
+        entry.timer = setTimeout(() => this.probeGuarded(prefix, entry), entry.check.policy.intervalMs);
+        entry.timer.unref();
+      });
+  }
+
   private async probe(prefix: string, entry: Watched): Promise<void> {
     const result = await runProbe(entry.check.probe, entry.check.policy.timeoutMs);
     if (entry.stopped) return;
     const next = applyResult(entry.state, entry.check.policy, result, this.now());
     entry.state = next.state;
     if (next.changed) this.onChange(prefix, next.state);
-    entry.timer = setTimeout(() => void this.probe(prefix, entry), entry.check.policy.intervalMs);
-    entry.timer.unref();
   }
 }

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { callDaemon, DaemonUnreachable } from "../control/client.js";
 import type { Reply, Request } from "../control/protocol.js";
 import { addressesFromEnv, parseTapAddress, type TapAddress } from "./addresses.js";
-import { configureTap, enableForwarding, interfaceExists, removeAddresses } from "./tap.js";
+import { configureTap, enableForwarding, interfaceExists, isTunTap, removeAddresses } from "./tap.js";
 
 export interface HookIo {
   err(line: string): void;
@@ -130,6 +130,9 @@ export async function hookUp(ctx: HookContext, io: HookIo): Promise<number> {
       );
     }
     if (!interfaceExists(ctx.ifname)) return fail(`interface ${ctx.ifname} does not exist`);
+    // upByHand (a daemon without the hook op) configures the tap here: the same rule as the daemon's
+    if (!isTunTap(ctx.ifname))
+      return fail(`${ctx.ifname} is not a tun/tap device; the hook only configures VM taps`);
     const cidrs = addresses.map((a) => a.cidr);
     let reply = await ask(ctx, { id: 1, op: "hook", action: "up", ifname: ctx.ifname, addresses: cidrs });
     if (!reply.ok && reply.error.code === "UNKNOWN_OP") reply = await upByHand(ctx, addresses);
@@ -140,8 +143,25 @@ export async function hookUp(ctx: HookContext, io: HookIo): Promise<number> {
   }
 }
 
-/** Never fails and never takes more than DOWN_BUDGET_MS: QEMU waits for it. */
-export async function hookDown(ctx: HookContext, io: HookIo): Promise<number> {
+/** The host checks hookDown makes; tests pass fakes. */
+export interface DownHost {
+  interfaceExists(name: string): boolean;
+  isTunTap(name: string): boolean;
+  removeAddresses(name: string, cidrs: readonly string[], timeoutMs: number): Promise<void>;
+}
+
+const HOST: DownHost = { interfaceExists, isTunTap, removeAddresses };
+
+/**
+ * Never fails and never takes more than DOWN_BUDGET_MS: QEMU waits for it. Acts only on a tun/tap
+ * device or on one already gone (issue 13: `down eth0` removed the uplink's address): any other
+ * interface is refused with one line, untouched, and the exit is still 0 (SPEC §6).
+ */
+export async function hookDown(ctx: HookContext, io: HookIo, host: DownHost = HOST): Promise<number> {
+  if (host.interfaceExists(ctx.ifname) && !host.isTunTap(ctx.ifname)) {
+    io.err(`riplet hook down ${ctx.ifname}: not a tun/tap device; the hook only acts on VM taps`);
+    return EXIT_OK;
+  }
   const deadline = Date.now() + DOWN_BUDGET_MS - 100;
   const left = () => Math.max(50, deadline - Date.now());
   const work = (async () => {
@@ -158,11 +178,13 @@ export async function hookDown(ctx: HookContext, io: HookIo): Promise<number> {
     } catch (error) {
       io.err(`riplet hook down ${ctx.ifname}: ${(error as Error).message}`);
     }
-    await removeAddresses(
-      ctx.ifname,
-      addresses.map((a) => a.cidr),
-      left(),
-    ).catch((error: Error) => io.err(`riplet hook down ${ctx.ifname}: ${error.message}`));
+    await host
+      .removeAddresses(
+        ctx.ifname,
+        addresses.map((a) => a.cidr),
+        left(),
+      )
+      .catch((error: Error) => io.err(`riplet hook down ${ctx.ifname}: ${error.message}`));
   })();
   await Promise.race([work, new Promise((r) => setTimeout(r, left()).unref())]);
   return EXIT_OK;

@@ -3,17 +3,28 @@
  * Every operation is idempotent, so running a hook twice changes nothing.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { IFNAME } from "./addresses.js";
 import { HostError, runCommand } from "./exec.js";
 
 export { HostError };
 
-export function interfaceExists(name: string): boolean {
-  return existsSync(`/sys/class/net/${name}`);
+/** Anything written into `ip -batch` input is one word: no space, no newline, no second command. */
+const BATCH_WORD = /^[0-9A-Fa-f.:/]{1,49}$/;
+
+function batchSafe(name: string, cidrs: readonly string[]): void {
+  if (!IFNAME.test(name)) throw new HostError(`${JSON.stringify(name)} is not an interface name`);
+  const bad = cidrs.find((cidr) => !BATCH_WORD.test(cidr));
+  if (bad !== undefined) throw new HostError(`${JSON.stringify(bad)} is not an address like 198.51.100.1/24`);
 }
 
-/** A tun/tap device (QEMU's, libvirt's): the only kind the daemon's hook op will touch. */
+/** A name that is not an interface name (`..`, `a/b`) names no interface. */
+export function interfaceExists(name: string): boolean {
+  return IFNAME.test(name) && name !== "." && name !== ".." && existsSync(`/sys/class/net/${name}`);
+}
+
+/** A tun/tap device (QEMU's, libvirt's): the only kind the hooks will touch (up and down). */
 export function isTunTap(name: string): boolean {
-  return existsSync(`/sys/class/net/${name}/tun_flags`);
+  return interfaceExists(name) && existsSync(`/sys/class/net/${name}/tun_flags`);
 }
 
 /**
@@ -23,6 +34,7 @@ export function isTunTap(name: string): boolean {
  * address unusable for a second or more, and it never finishes while the VM's NIC is not up yet.
  */
 export async function configureTap(name: string, cidrs: readonly string[]): Promise<void> {
+  batchSafe(name, cidrs);
   const lines = [`link set dev ${name} up`];
   for (const cidr of cidrs)
     lines.push(`addr replace ${cidr} dev ${name}${cidr.includes(":") ? " nodad" : ""}`);
@@ -39,6 +51,7 @@ export async function removeAddresses(
   timeoutMs: number,
 ): Promise<void> {
   if (cidrs.length === 0 || !interfaceExists(name)) return;
+  batchSafe(name, cidrs);
   const lines = cidrs.map((cidr) => `addr del ${cidr} dev ${name}`);
   try {
     await runCommand("ip", ["-force", "-batch", "-"], timeoutMs, `${lines.join("\n")}\n`);

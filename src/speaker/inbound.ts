@@ -86,6 +86,23 @@ export function ipv4LinkOf(source: string, links: Iterable<LinkState>): LinkStat
   return undefined;
 }
 
+/** The configured link a datagram came over: named by the transport, by the IPv6 zone, or by subnet. */
+export function linkOf(inbound: Inbound, links: ReadonlyMap<string, LinkState>): LinkState | undefined {
+  if (inbound.interface) return links.get(inbound.interface);
+  if (inbound.family === "ipv4") return ipv4LinkOf(inbound.source, links.values());
+  const zone = inbound.source.split("%")[1];
+  return zone ? links.get(zone) : ipv6LinkOf(inbound.source, links.values());
+}
+
+/** Our own datagrams, looped back by the multicast group. */
+export function isOwnAddress(source: string, link: LinkState): boolean {
+  return (
+    link.ipv4.some((a) => a.address === source) ||
+    link.ipv6LinkLocal === source ||
+    (link.ipv6 ?? []).some((a) => a.address === source)
+  );
+}
+
 type AuthOutcome = { ok: true; sequence?: number } | { ok: false; reason: DropReason; detail: string };
 
 function checkAuth(bytes: Uint8Array, auth: AuthConfig, neighbor: Neighbor): AuthOutcome {
@@ -141,15 +158,12 @@ export function judgeRipv2(inbound: Inbound, auth: AuthConfig, neighbor: Neighbo
       return drop("MALFORMED", `${error.code} at ${error.offset}: ${error.message}`);
     throw error;
   }
+  // RFC 2453 §3.9.1 / RFC 4822 §3: on an authenticated interface every packet must be, Requests too.
+  // An unsigned Request used to be answered (FRR never signs its Requests): any on-link host could
+  // then draw signed tables and burn a sequence number each (issue 13). FRR with MD5 answers none.
   const outcome = checkAuth(inbound.bytes, auth, neighbor);
-  if (outcome.ok) {
-    if (outcome.sequence !== undefined) neighbor.sequence = outcome.sequence;
-  } else if (!(packet.command === "request" && outcome.reason === "AUTH_MISSING")) {
-    // FRR never signs its Requests (see test/fixtures/README.md), so an unsigned Request is still
-    // answered, signed: it asks only for what we multicast anyway, and a restarted FRR gateway relearns
-    // our routes at once instead of at the next periodic update. A wrongly signed one is dropped.
-    return drop(outcome.reason, outcome.detail);
-  }
+  if (!outcome.ok) return drop(outcome.reason, outcome.detail);
+  if (outcome.sequence !== undefined) neighbor.sequence = outcome.sequence;
   if (packet.command === "request") return ripv2Request(packet);
   // RFC 2453 §3.9.2: a Response not from the RIP port is ignored.
   if (inbound.sourcePort !== RIP_PORT) return drop("BAD_PORT", `response from port ${inbound.sourcePort}`);

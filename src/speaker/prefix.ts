@@ -12,7 +12,7 @@ import {
   parseIpv6,
   prefixLengthToMask,
 } from "../wire/address.js";
-import { ipv4DestinationProblem, ipv6DestinationProblem } from "./validate.js";
+import { ipv4DestinationProblem, ipv6DestinationProblem, isIpv4Mapped } from "./validate.js";
 
 export type Prefix =
   | { family: "ipv4"; address: number; length: number; text: string }
@@ -51,7 +51,18 @@ function maskIpv6(words: Ipv6Words, length: number): Ipv6Words {
   return [out[0]!, out[1]!, out[2]!, out[3]!];
 }
 
+/** Only these characters can make a prefix; anything else is refused before the text is echoed. */
+const PREFIX_TEXT = /^[0-9A-Fa-f.:/]{1,64}$/;
+
 function parseNumbers(text: string): Prefix & { hostBits: boolean } {
+  if (!PREFIX_TEXT.test(text)) {
+    // JSON-quoted and cut short: a newline or a megabyte in the input never reaches a log line whole
+    const shown = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+    throw new PrefixError(
+      "INVALID_PREFIX",
+      `${shown} is not an IPv4 or IPv6 prefix (like 198.51.100.0/24 or 2001:db8:42::/48)`,
+    );
+  }
   const slash = text.indexOf("/");
   if (slash < 0) {
     throw new PrefixError(
@@ -88,8 +99,9 @@ export interface PrefixPolicy {
 }
 
 /** Parses and checks a prefix to announce; throws PrefixError with a one-line reason and the fix. */
-export function parsePrefix(text: string, policy: PrefixPolicy = {}): Prefix {
-  const { hostBits, ...prefix } = parseNumbers(text.trim());
+export function parsePrefix(given: string, policy: PrefixPolicy = {}): Prefix {
+  const text = given.trim(); // what messages echo: checked by parseNumbers, one line
+  const { hostBits, ...prefix } = parseNumbers(text);
   if (hostBits) {
     throw new PrefixError("HOST_BITS", `${text} has host bits set; did you mean ${prefix.text}?`);
   }
@@ -109,10 +121,26 @@ export function parsePrefix(text: string, policy: PrefixPolicy = {}): Prefix {
     throw new PrefixError("MULTICAST", `${text} is multicast; only unicast prefixes can be routed`);
   if (problem === "LOOPBACK")
     throw new PrefixError("LOOPBACK", `${text} is loopback; it never leaves the host`);
-  if (problem === "LINK_LOCAL")
-    throw new PrefixError("LINK_LOCAL", `${text} is IPv6 link-local; it is never routed`);
-  if (problem) throw new PrefixError("RESERVED", `${text} is reserved address space and cannot be announced`);
+  if (problem === "LINK_LOCAL") {
+    const family = prefix.family === "ipv4" ? "IPv4 link-local (RFC 3927)" : "IPv6 link-local";
+    throw new PrefixError("LINK_LOCAL", `${text} is ${family}; it is never routed`);
+  }
+  if (problem) throw new PrefixError("RESERVED", `${text} ${reservedWhy(prefix)}`);
   return prefix;
+}
+
+/** The one-line reason a prefix is reserved, with the fix where there is one. */
+function reservedWhy(prefix: Prefix): string {
+  if (prefix.family === "ipv6") {
+    const words = prefix.address;
+    if (isIpv4Mapped(words, prefix.length))
+      return "is IPv4-mapped (::ffff:0:0/96, RFC 4291 §2.5.5.2); announce the IPv4 prefix instead";
+    if (prefix.length === 128 && words.every((w) => w === 0))
+      return "is the unspecified address (RFC 4291 §2.5.2); it is never routed";
+    if (words[0] >>> 22 === 0x3fb)
+      return "is IPv6 site-local (fec0::/10, deprecated by RFC 3879); use a unique local fd00::/8 prefix";
+  }
+  return "is reserved address space and cannot be announced";
 }
 
 /** True when `inner` lies inside `outer` (same family, at least as long, same leading bits). */

@@ -3,65 +3,32 @@
  * to send when. No sockets and no timers: the caller feeds it clock readings (ms, monotonic) and
  * datagrams, and sends what it returns. A caller sleeps until nextWakeAt() and calls tick().
  */
-import {
-  GARBAGE_COLLECTION_MS,
-  INFINITY_METRIC,
-  RIPNG_VERSION,
-  ROUTE_TIMEOUT_MS,
-} from "../wire/constants.js";
-import * as ripng from "../wire/ripng.js";
-import { maxRipngEntries, type RipngEntry } from "../wire/ripng.js";
-import {
-  ipv4LinkOf,
-  ipv6LinkOf,
-  judgeRipng,
-  judgeRipv2,
-  type RequestReply,
-  type Verdict,
-  withoutZone,
-} from "./inbound.js";
+import { GARBAGE_COLLECTION_MS, INFINITY_METRIC, ROUTE_TIMEOUT_MS } from "../wire/constants.js";
+import { isOwnAddress, judgeRipng, judgeRipv2, linkOf, type Verdict, withoutZone } from "./inbound.js";
 import { type DropReason, type Neighbor, NeighborTable } from "./neighbors.js";
-import { packetizeRipv2 } from "./packetize.js";
-import { type TriggeredMode, UpdateSchedule } from "./schedule.js";
+import { RequestPolicy } from "./request-policy.js";
+import { UpdateSchedule } from "./schedule.js";
+import { SequenceCounter } from "./sequence.js";
 import { type AnnouncedRoute, type RouteSpec, RouteTable } from "./table.js";
-import type { Inbound, InterfaceConfig, LinkState, SendAction } from "./types.js";
+import type {
+  Counters,
+  Family,
+  Inbound,
+  InterfaceConfig,
+  LinkState,
+  SendAction,
+  SpeakerOptions,
+} from "./types.js";
 import {
-  encodeRipv2,
+  destinations,
+  familyDatagrams,
+  replyDatagrams,
   requestActions,
-  ripngDatagrams,
-  ripv2Datagrams,
-  sequenceFor,
+  sendTo,
   updateActions,
 } from "./updates.js";
 
-export interface SpeakerEvents {
-  /** A datagram was dropped (already counted against `neighbor`). */
-  drop?(info: { neighbor: Neighbor; reason: DropReason; detail: string }): void;
-  /** Routes in an otherwise good Response were skipped. */
-  badRoutes?(info: { neighbor: Neighbor; routes: string[] }): void;
-}
-
-export interface SpeakerOptions {
-  interfaces: InterfaceConfig[];
-  timers?: { updateMs?: number; timeoutMs?: number; garbageMs?: number };
-  triggered?: TriggeredMode;
-  random: () => number;
-  /** Wall-clock seconds since the epoch, for crypto sequence numbers (RFC 4822 §3). */
-  unixSeconds: () => number;
-  /** The last sequence number sent before a restart (from the state file): never go below it. */
-  initialSequence?: number;
-  events?: SpeakerEvents;
-}
-
-export interface Counters {
-  packetsSent: number;
-  packetsReceived: number;
-  packetsDropped: number;
-  routesSkipped: number;
-  updatesSent: number;
-  triggeredUpdatesSent: number;
-  requestsAnswered: number;
-}
+export type { Counters, SpeakerEvents, SpeakerOptions } from "./types.js";
 
 export class Speaker {
   readonly table: RouteTable;
@@ -79,13 +46,14 @@ export class Speaker {
   readonly dropsByReason: Partial<Record<DropReason, number>> = {};
   private configs: Map<string, InterfaceConfig>;
   private readonly links = new Map<string, LinkState>();
-  private readonly lastFullUpdate = new Map<
+  /** Link and family → the full table's datagrams, while the table, link and settings are unchanged. */
+  private readonly fullTable = new Map<
     string,
-    { version: number; link: LinkState; config: InterfaceConfig | undefined; actions: SendAction[] }
+    { version: number; link: LinkState; config: InterfaceConfig | undefined; datagrams: Uint8Array[] }
   >();
   private readonly schedule: UpdateSchedule;
-  private lastSequence: number;
-  private sessionSequence: number | undefined;
+  private readonly sequences: SequenceCounter;
+  private readonly requests = new RequestPolicy();
 
   constructor(
     private readonly options: SpeakerOptions,
@@ -93,38 +61,36 @@ export class Speaker {
   ) {
     this.configs = new Map(options.interfaces.map((c) => [c.name, c]));
     this.table = new RouteTable(options.timers?.garbageMs ?? GARBAGE_COLLECTION_MS);
-    this.neighbors = new NeighborTable(options.timers?.timeoutMs ?? ROUTE_TIMEOUT_MS);
+    this.neighbors = new NeighborTable(options.timers?.timeoutMs ?? ROUTE_TIMEOUT_MS, options.limits);
     this.schedule = new UpdateSchedule(
       { updateMs: options.timers?.updateMs, triggered: options.triggered, random: options.random },
       now,
     );
-    this.lastSequence = options.initialSequence ?? 0;
+    this.sequences = new SequenceCounter(options.initialSequence, options.unixSeconds, (sequence) =>
+      options.events?.sequenceExhausted?.({ sequence }),
+    );
     // The first full update goes out per link from setLinks(); the periodic one follows an interval later.
     this.schedule.periodicSent(now);
   }
 
   /** The last crypto sequence number used; persist it so a restart never goes backwards. */
   get sequence(): number {
-    return this.lastSequence;
+    return this.sequences.value;
   }
 
-  /**
-   * RFC 4822 §3, as BIRD does it: Unix time, strictly increasing per update session, one number for
-   * every packet of a session. A "session" is one call into the speaker (a tick, a received Request,
-   * a link change), so a burst of packets costs one number and a quick restart, which starts again
-   * from Unix time, rarely finds itself behind the last number sent.
-   */
+  /** True once the sequence number reached 2^32−1 (RFC 4822 §3): a new key is needed. */
+  get sequenceExhausted(): boolean {
+    return this.sequences.exhausted;
+  }
+
+  /** RFC 4822 §3, as BIRD does it: see SequenceCounter. */
   private nextSequence(): number {
-    if (this.sessionSequence === undefined) {
-      this.lastSequence = Math.max(this.lastSequence + 1, Math.floor(this.options.unixSeconds()));
-      this.sessionSequence = this.lastSequence;
-    }
-    return this.sessionSequence;
+    return this.sequences.next();
   }
 
-  /** Marks the start of a new update session (see nextSequence). */
+  /** Marks the start of a new update session (one sequence number for all its packets). */
   private newSession(): void {
-    this.sessionSequence = undefined;
+    this.sequences.newSession();
   }
 
   /**
@@ -213,34 +179,38 @@ export class Speaker {
     return [];
   }
 
-  /**
-   * The full table on every link. Unless the table, the link or its settings changed, or the link
-   * signs with a sequence number, the datagrams of the previous periodic update are sent again as
-   * they are: with 20,000 routes, building them anew every 30 s was most of the daemon's CPU and
-   * garbage (issue 6).
-   */
+  /** The full table on every link, each family to its destinations. */
   private periodicUpdate(): SendAction[] {
     const out: SendAction[] = [];
     for (const link of this.links.values()) {
       const config = this.configs.get(link.name);
-      const cached = this.lastFullUpdate.get(link.name);
-      if (
-        cached &&
-        cached.version === this.table.version &&
-        cached.link === link &&
-        cached.config === config
-      ) {
-        out.push(...this.count(cached.actions));
-        continue;
+      for (const family of ["ipv4", "ipv6"] as const) {
+        const to = destinations(config, family, link);
+        if (to.length > 0) out.push(...sendTo(link, family, to, this.fullTableOn(link, family)));
       }
-      const actions = this.updateOn(link, this.table.all());
-      const mode = config?.ipv4?.auth.mode ?? "none";
-      if (mode === "none" || mode === "simple") {
-        this.lastFullUpdate.set(link.name, { version: this.table.version, link, config, actions });
-      }
-      out.push(...actions);
     }
-    return out;
+    return this.count(out);
+  }
+
+  /**
+   * The whole table's datagrams for one link and family. Unless the table, the link or its settings
+   * changed, or the link signs with a sequence number, those of the previous time are used again as
+   * they are: with 20,000 routes, building them anew every 30 s was most of the daemon's CPU and
+   * garbage (issue 6), and a whole-table answer costs no new memory. Signed, they are built fresh
+   * and a sequence number is drawn: only call this for datagrams that will be sent.
+   */
+  private fullTableOn(link: LinkState, family: Family): Uint8Array[] {
+    const config = this.configs.get(link.name);
+    const key = `${link.name} ${family}`;
+    const cached = this.fullTable.get(key);
+    const version = this.table.version;
+    if (cached && cached.version === version && cached.link === link && cached.config === config) {
+      return cached.datagrams;
+    }
+    const datagrams = familyDatagrams(config, link, family, this.table.all(), () => this.nextSequence());
+    const mode = family === "ipv4" ? (config?.ipv4?.auth.mode ?? "none") : "none";
+    if (mode === "none" || mode === "simple") this.fullTable.set(key, { version, link, config, datagrams });
+    return datagrams;
   }
 
   private updateAll(routes: readonly AnnouncedRoute[]): SendAction[] {
@@ -265,9 +235,9 @@ export class Speaker {
   receive(inbound: Inbound, now: number): SendAction[] {
     this.newSession();
     this.counters.packetsReceived++;
-    const link = this.linkFor(inbound);
+    const link = linkOf(inbound, this.links);
     const source = withoutZone(inbound.source);
-    if (link && this.isOwnAddress(source, link)) return [];
+    if (link && isOwnAddress(source, link)) return [];
     const neighbor = this.neighbors.get(inbound.family, link?.name ?? inbound.interface ?? "?", source);
     if (!link)
       return this.dropped(neighbor, "NOT_ON_LINK", `${source} is not on any configured interface's subnet`);
@@ -289,13 +259,17 @@ export class Speaker {
   ): SendAction[] {
     if (verdict.kind === "ignore") return [];
     if (verdict.kind === "drop") return this.dropped(neighbor, verdict.reason, verdict.detail);
-    if (verdict.kind === "request") {
-      this.counters.requestsAnswered++;
-      return this.answer(verdict, inbound, link);
+    if (verdict.kind === "request") return this.answer(verdict, inbound, link, neighbor, now);
+    this.neighbors.heard(neighbor, verdict.version, now);
+    let overLimit = 0;
+    for (const route of verdict.routes) {
+      if (this.neighbors.heardRoute(neighbor, route.prefix, route.metric, now) === "over-limit") overLimit++;
     }
-    neighbor.lastHeard = now;
-    neighbor.version = verdict.version;
-    for (const route of verdict.routes) this.neighbors.heardRoute(neighbor, route.prefix, route.metric, now);
+    if (overLimit > 0) {
+      this.neighbors.dropped(neighbor, "ROUTE_LIMIT", overLimit);
+      this.dropsByReason.ROUTE_LIMIT = (this.dropsByReason.ROUTE_LIMIT ?? 0) + overLimit;
+      this.options.events?.routeLimit?.({ neighbor, routes: overLimit });
+    }
     if (verdict.badRoutes.length > 0) {
       neighbor.badRoutes += verdict.badRoutes.length;
       this.counters.routesSkipped += verdict.badRoutes.length;
@@ -304,71 +278,55 @@ export class Speaker {
     return [];
   }
 
-  /** RFC 2453 §3.9.1 / RFC 2080 §2.4.1: answer to the requester's address and port, from this link. */
+  /**
+   * RFC 2453 §3.9.1 / RFC 2080 §2.4.1: answer to the requester's address and port, from this link, if
+   * the Request policy allows (request-policy.ts). The answer is built, and its sequence number drawn,
+   * only once it is admitted: a refused Request costs nothing but its count.
+   */
   private answer(
     verdict: Extract<Verdict, { kind: "request" }>,
     inbound: Inbound,
     link: LinkState,
+    neighbor: Neighbor,
+    now: number,
   ): SendAction[] {
     const family = inbound.family;
-    const to = (datagrams: Uint8Array[]) =>
-      datagrams.map((bytes) => ({
-        interface: link.name,
-        family,
-        destination: inbound.source,
-        port: inbound.sourcePort,
-        bytes,
-      }));
+    const out: SendAction[] = []; // also the token answerDone() is called with
+    const seen = { interface: link.name, family, source: neighbor.address, wholeTable: verdict.wholeTable };
+    const refusal = this.requests.admit(seen, now, out);
+    if (refusal) return this.dropped(neighbor, refusal.reason, refusal.detail);
+    const auth = family === "ipv4" ? this.configs.get(link.name)?.ipv4?.auth : undefined;
+    const sequence = () => this.nextSequence();
     let datagrams: Uint8Array[];
     if (verdict.wholeTable) {
-      const routes = this.table.all();
-      datagrams = family === "ipv4" ? this.ripv2Table(routes, link) : ripngDatagrams(routes, link);
-      // nothing of that family to tell: an empty Response still says we are here
-      if (datagrams.length === 0) datagrams = this.encodeReply({ family, entries: [] } as RequestReply, link);
+      datagrams = this.fullTableOn(link, family);
+      if (datagrams.length === 0) datagrams = replyDatagrams({ family, entries: [] }, link, auth, sequence);
     } else {
       const metrics = verdict.prefixes.map((p) => {
         const route = this.table.get(p);
         return route?.state === "active" ? route.metric : INFINITY_METRIC;
       });
-      datagrams = this.encodeReply(verdict.reply(metrics), link);
+      datagrams = replyDatagrams(verdict.reply(metrics), link, auth, sequence);
     }
-    this.counters.packetsSent += datagrams.length;
-    return to(datagrams);
-  }
-
-  private ripv2Auth(link: LinkState) {
-    return this.configs.get(link.name)!.ipv4!.auth;
-  }
-
-  private ripv2Table(routes: readonly AnnouncedRoute[], link: LinkState): Uint8Array[] {
-    const auth = this.ripv2Auth(link);
-    return ripv2Datagrams(
-      routes,
-      link,
-      auth,
-      sequenceFor(auth, () => this.nextSequence()),
-    );
+    for (const bytes of datagrams) {
+      out.push({
+        interface: link.name,
+        family,
+        destination: inbound.source,
+        port: inbound.sourcePort,
+        bytes,
+      });
+    }
+    this.counters.requestsAnswered++;
+    return this.count(out);
   }
 
   /**
-   * The answer to a specific Request, split like any update: a Request may name more routes than one
-   * datagram holds (RFC 2453's 512 bytes, the link's MTU), and encoding them as one threw, which a
-   * single unauthenticated Request could use to stop the daemon (found by fuzzing).
+   * The transport finished sending `actions`, as returned by receive(): if that was a whole-table
+   * answer, its interface may send another. Without this call the slot frees itself after 5 s.
    */
-  private encodeReply(reply: RequestReply, link: LinkState): Uint8Array[] {
-    if (reply.family === "ipv6") {
-      const capacity = maxRipngEntries(link.mtu);
-      const chunks: RipngEntry[][] = [];
-      for (let i = 0; i < reply.entries.length; i += capacity)
-        chunks.push(reply.entries.slice(i, i + capacity));
-      if (chunks.length === 0) chunks.push([]); // asked for nothing we know of: an empty answer
-      return chunks.map((entries) => ripng.encode({ command: "response", version: RIPNG_VERSION, entries }));
-    }
-    const auth = this.ripv2Auth(link);
-    const sequence = sequenceFor(auth, () => this.nextSequence());
-    const chunks = packetizeRipv2(reply.entries, auth.mode);
-    if (chunks.length === 0) chunks.push([]); // asked for nothing we know of: an empty answer
-    return chunks.map((chunk) => encodeRipv2("response", chunk, auth, sequence));
+  answerDone(actions: readonly SendAction[]): void {
+    this.requests.done(actions);
   }
 
   private dropped(neighbor: Neighbor, reason: DropReason, detail: string): SendAction[] {
@@ -377,21 +335,6 @@ export class Speaker {
     this.dropsByReason[reason] = (this.dropsByReason[reason] ?? 0) + 1;
     this.options.events?.drop?.({ neighbor, reason, detail });
     return [];
-  }
-
-  private linkFor(inbound: Inbound): LinkState | undefined {
-    if (inbound.interface) return this.links.get(inbound.interface);
-    if (inbound.family === "ipv4") return ipv4LinkOf(inbound.source, this.links.values());
-    const zone = inbound.source.split("%")[1];
-    return zone ? this.links.get(zone) : ipv6LinkOf(inbound.source, this.links.values());
-  }
-
-  private isOwnAddress(source: string, link: LinkState): boolean {
-    return (
-      link.ipv4.some((a) => a.address === source) ||
-      link.ipv6LinkLocal === source ||
-      (link.ipv6 ?? []).some((a) => a.address === source)
-    );
   }
 
   /**

@@ -1,5 +1,7 @@
 /** Plain types shared by the speaker's parts and the transport that feeds it. */
 import type { AuthKey, CryptoAlgorithm } from "../wire/auth.js";
+import type { DropReason, Neighbor, NeighborLimits } from "./neighbors.js";
+import type { TriggeredMode } from "./schedule.js";
 
 export type Family = "ipv4" | "ipv6";
 
@@ -61,4 +63,42 @@ export interface Inbound {
   sourcePort: number;
   /** The interface, when the transport knows it (IPv6 zone); IPv4 is placed by its source subnet. */
   interface?: string;
+}
+
+export interface SpeakerEvents {
+  /** A datagram was dropped (already counted against `neighbor`). */
+  drop?(info: { neighbor: Neighbor; reason: DropReason; detail: string }): void;
+  /** Routes in an otherwise good Response were skipped. */
+  badRoutes?(info: { neighbor: Neighbor; routes: string[] }): void;
+  /** New routes past `limits.learnedRoutes` were not remembered (counted as ROUTE_LIMIT). */
+  routeLimit?(info: { neighbor: Neighbor; routes: number }): void;
+  /**
+   * Once: the crypto sequence number reached 2^32−1 and stays there (RFC 4822 §3). Receivers that
+   * want it to grow will drop us; the fix is a new key (id and secret) on both ends.
+   */
+  sequenceExhausted?(info: { sequence: number }): void;
+}
+
+export interface SpeakerOptions {
+  interfaces: InterfaceConfig[];
+  timers?: { updateMs?: number; timeoutMs?: number; garbageMs?: number };
+  triggered?: TriggeredMode;
+  random: () => number;
+  /** Wall-clock seconds since the epoch, for crypto sequence numbers (RFC 4822 §3). */
+  unixSeconds: () => number;
+  /** The last sequence number sent before a restart (from the state file): never go below it. */
+  initialSequence?: number;
+  events?: SpeakerEvents;
+  /** Bounds on what neighbours make us hold (SPEC §4 `limits`); defaults in neighbors.ts. */
+  limits?: NeighborLimits;
+}
+
+export interface Counters {
+  packetsSent: number;
+  packetsReceived: number;
+  packetsDropped: number;
+  routesSkipped: number;
+  updatesSent: number;
+  triggeredUpdatesSent: number;
+  requestsAnswered: number;
 }

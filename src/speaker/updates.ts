@@ -16,7 +16,9 @@ import {
   RIPV2_MULTICAST_GROUP,
 } from "../wire/constants.js";
 import * as ripng from "../wire/ripng.js";
+import { maxRipngEntries, type RipngEntry } from "../wire/ripng.js";
 import * as ripv2 from "../wire/ripv2.js";
+import type { RequestReply } from "./inbound.js";
 import { packetizeRipng, packetizeRipv2, type RipngRouteOut } from "./packetize.js";
 import type { AnnouncedRoute } from "./table.js";
 import type { AuthConfig, Family, InterfaceConfig, LinkState, SendAction } from "./types.js";
@@ -128,11 +130,29 @@ export function destinations(config: InterfaceConfig | undefined, family: Family
   return [...(settings.multicast ? [group] : []), ...settings.neighbors];
 }
 
-function actions(link: LinkState, family: Family, to: string[], datagrams: Uint8Array[]): SendAction[] {
+/** One datagram list sent to each destination, from the link's socket of `family`. */
+export function sendTo(link: LinkState, family: Family, to: string[], datagrams: Uint8Array[]): SendAction[] {
   const port = family === "ipv4" ? RIP_PORT : RIPNG_PORT;
   return to.flatMap((destination) =>
     datagrams.map((bytes) => ({ interface: link.name, family, destination, port, bytes })),
   );
+}
+
+/**
+ * The Responses carrying the `family` part of `routes` on a link, signed with the link's auth. None
+ * when there is nothing of that family to say; a sequence number is drawn only when one is signed.
+ */
+export function familyDatagrams(
+  config: InterfaceConfig | undefined,
+  link: LinkState,
+  family: Family,
+  routes: readonly AnnouncedRoute[],
+  sequence: () => number,
+): Uint8Array[] {
+  if (!routes.some((r) => r.prefix.family === family)) return [];
+  if (family === "ipv6") return ripngDatagrams(routes, link);
+  const auth = config?.ipv4?.auth;
+  return auth ? ripv2Datagrams(routes, link, auth, sequenceFor(auth, sequence)) : [];
 }
 
 /** The Responses that tell a link's neighbours about `routes`, both families. */
@@ -143,22 +163,39 @@ export function updateActions(
   sequence: () => number,
 ): SendAction[] {
   const out: SendAction[] = [];
-  const v4 = destinations(config, "ipv4", link);
-  if (v4.length > 0 && config?.ipv4 && routes.some((r) => r.prefix.family === "ipv4")) {
-    out.push(
-      ...actions(
-        link,
-        "ipv4",
-        v4,
-        ripv2Datagrams(routes, link, config.ipv4.auth, sequenceFor(config.ipv4.auth, sequence)),
-      ),
-    );
-  }
-  const v6 = destinations(config, "ipv6", link);
-  if (v6.length > 0 && routes.some((r) => r.prefix.family === "ipv6")) {
-    out.push(...actions(link, "ipv6", v6, ripngDatagrams(routes, link)));
+  for (const family of ["ipv4", "ipv6"] as const) {
+    const to = destinations(config, family, link);
+    if (to.length > 0)
+      out.push(...sendTo(link, family, to, familyDatagrams(config, link, family, routes, sequence)));
   }
   return out;
+}
+
+/**
+ * The answer to a specific Request, split like any update: a Request may name more routes than one
+ * datagram holds (RFC 2453's 512 bytes, the link's MTU), and encoding them as one threw, which a
+ * single unauthenticated Request could use to stop the daemon (found by fuzzing). Asked for nothing
+ * we know of (or an empty table): one empty Response, which still says we are here.
+ */
+export function replyDatagrams(
+  reply: RequestReply,
+  link: LinkState,
+  auth: AuthConfig | undefined,
+  sequence: () => number,
+): Uint8Array[] {
+  if (reply.family === "ipv6") {
+    const capacity = maxRipngEntries(link.mtu);
+    const chunks: RipngEntry[][] = [];
+    for (let i = 0; i < reply.entries.length; i += capacity)
+      chunks.push(reply.entries.slice(i, i + capacity));
+    if (chunks.length === 0) chunks.push([]);
+    return chunks.map((entries) => ripng.encode({ command: "response", version: RIPNG_VERSION, entries }));
+  }
+  const mode = auth ?? { mode: "none" as const };
+  const number = sequenceFor(mode, sequence);
+  const chunks = packetizeRipv2(reply.entries, mode.mode);
+  if (chunks.length === 0) chunks.push([]);
+  return chunks.map((chunk) => encodeRipv2("response", chunk, mode, number));
 }
 
 /** RFC 2453 §3.9.1 / RFC 2080 §2.4.1: ask the neighbours for everything, so they show up at once. */
@@ -172,7 +209,7 @@ export function requestActions(
   if (v4.length > 0 && config?.ipv4) {
     const whole = { afi: AFI_UNSPECIFIED, tag: 0, address: 0, mask: 0, nextHop: 0, metric: INFINITY_METRIC };
     out.push(
-      ...actions(link, "ipv4", v4, [
+      ...sendTo(link, "ipv4", v4, [
         encodeRipv2("request", [whole], config.ipv4.auth, sequenceFor(config.ipv4.auth, sequence)),
       ]),
     );
@@ -181,7 +218,7 @@ export function requestActions(
   if (v6.length > 0) {
     const entries = [{ prefix: [0, 0, 0, 0] as const, tag: 0, prefixLength: 0, metric: INFINITY_METRIC }];
     out.push(
-      ...actions(link, "ipv6", v6, [ripng.encode({ command: "request", version: RIPNG_VERSION, entries })]),
+      ...sendTo(link, "ipv6", v6, [ripng.encode({ command: "request", version: RIPNG_VERSION, entries })]),
     );
   }
   return out;

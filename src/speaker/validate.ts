@@ -17,7 +17,7 @@ export type SkipReason =
   | "LOOPBACK" // RFC 2453 §3.9.2: net 127
   | "MULTICAST" // RFC 2453 §3.9.2 (class D) / RFC 2080 §2.4.2 (ff00::/8)
   | "RESERVED" // RFC 2453 §3.9.2: class E and net 0 other than the default route
-  | "LINK_LOCAL" // RFC 2080 §2.4.2: fe80::/10 is never routed
+  | "LINK_LOCAL" // RFC 2080 §2.4.2: fe80::/10 is never routed; RFC 3927 §2.6.2: nor is 169.254/16
   | "V1_MUST_BE_ZERO"; // RFC 1058 §3.4: RIPv1 tag, mask and next hop must be zero
 
 function metricOk(metric: number): boolean {
@@ -31,6 +31,7 @@ export function ipv4DestinationProblem(address: number): SkipReason | null {
   if (first >= 224 && first < 240) return "MULTICAST";
   if (first >= 240) return "RESERVED";
   if (first === 0 && address !== 0) return "RESERVED";
+  if (address >>> 16 === 0xa9fe) return "LINK_LOCAL"; // RFC 3927 §2.6.2: 169.254/16 is never forwarded
   return null;
 }
 
@@ -48,13 +49,21 @@ export function checkRipv2Entry(entry: Ripv2Entry, version: number): SkipReason 
   return ipv4DestinationProblem(entry.address);
 }
 
+/** RFC 4291 §2.5.5.2: ::ffff:0:0/96 holds IPv4-mapped addresses, which never appear on an IPv6 link. */
+export function isIpv4Mapped(prefix: Ipv6Words, length: number): boolean {
+  return length >= 96 && prefix[0] === 0 && prefix[1] === 0 && prefix[2] === 0xffff;
+}
+
 /** RFC 2080 §2.4.2: "the prefix is valid (not multicast or link-local)". */
 export function ipv6DestinationProblem(prefix: Ipv6Words, length: number): SkipReason | null {
   const top = prefix[0] >>> 16;
   if (top >>> 8 === 0xff) return "MULTICAST";
   if ((top & 0xffc0) === 0xfe80) return "LINK_LOCAL";
-  if (length === 128 && prefix[0] === 0 && prefix[1] === 0 && prefix[2] === 0 && prefix[3] === 1)
-    return "LOOPBACK";
+  const zeroes = prefix[0] === 0 && prefix[1] === 0 && prefix[2] === 0;
+  if (length === 128 && zeroes && prefix[3] === 1) return "LOOPBACK";
+  if (length === 128 && zeroes && prefix[3] === 0) return "RESERVED"; // RFC 4291 §2.5.2: unspecified
+  if (isIpv4Mapped(prefix, length)) return "RESERVED";
+  if ((top & 0xffc0) === 0xfec0) return "RESERVED"; // RFC 3879 §4: site-local is deprecated
   return null;
 }
 

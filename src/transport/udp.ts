@@ -189,7 +189,11 @@ export class RipTransport {
     }
   }
 
-  /** Sends each datagram from its interface's socket; a link without one is skipped and reported. */
+  /**
+   * Sends each datagram from its interface's socket; a link without one is skipped and reported.
+   * Never rejects: every failure (a socket closed under it, a bad address) is reported through
+   * events.error and the rest is still sent, so a caller can fire and forget.
+   */
   async send(actions: readonly SendAction[]): Promise<void> {
     // A full table is many datagrams at once (10,000 routes: 400); unpaced, they overflow the
     // receiver's socket buffer and most are lost. So a burst goes out in groups with a short pause
@@ -201,14 +205,11 @@ export class RipTransport {
   }
 
   private sendOne(action: SendAction): Promise<void> {
+    const report = (error: Error) =>
+      this.events.error({ interface: action.interface, family: action.family, operation: "send", error });
     const socket = this.links.get(action.interface)?.[action.family];
     if (!socket) {
-      this.events.error({
-        interface: action.interface,
-        family: action.family,
-        operation: "send",
-        error: new Error(`no ${action.family} socket on ${action.interface}`),
-      });
+      report(new Error(`no ${action.family} socket on ${action.interface}`));
       return Promise.resolve();
     }
     const scoped =
@@ -218,11 +219,16 @@ export class RipTransport {
         ? `${action.destination}%${action.interface}`
         : action.destination;
     return new Promise((resolve) => {
-      socket.send(action.bytes, action.port, scoped, (error) => {
-        if (error)
-          this.events.error({ interface: action.interface, family: action.family, operation: "send", error });
+      try {
+        socket.send(action.bytes, action.port, scoped, (error) => {
+          if (error) report(error);
+          resolve();
+        });
+      } catch (error) {
+        // thrown at once: the socket was closed (link gone mid-burst) or the address is not one
+        report(error instanceof Error ? error : new Error(String(error)));
         resolve();
-      });
+      }
     });
   }
 

@@ -88,3 +88,28 @@ describe("riplet announce --check-*", () => {
     expect(asked()).toEqual([]);
   });
 });
+
+describe("riplet announce --next-hop (issue 13)", () => {
+  it.each([
+    [
+      ["198.51.100.0/24", "--next-hop", "bogus"],
+      /--next-hop \(198\.51\.100\.0\/24\): "bogus" is not an IP address/,
+    ],
+    [["198.51.100.0/24", "--next-hop", "224.0.0.1"], /224\.0\.0\.1 is multicast/],
+    [["198.51.100.0/24", "--next-hop", "fe80::1"], /fe80::1 is IPv6 but the route is IPv4/],
+    [["2001:db8:42::/48", "--next-hop", "192.0.2.1"], /192\.0\.2\.1 is IPv4 but the route is IPv6/],
+  ])("%j: exit 2 naming the option, nothing sent", async (args, message) => {
+    const socket = await daemon();
+    const { code, err } = await cli("--socket", socket, "announce", ...args);
+    expect(code).toBe(2);
+    expect(err.join("\n")).toMatch(message);
+    expect(asked()).toEqual([]);
+  });
+
+  it("sends a usable next hop as given", async () => {
+    const socket = await daemon(() => ({ announced: ["198.51.100.0/24"] }));
+    const { code } = await cli("--socket", socket, "announce", "198.51.100.0/24", "--next-hop", "192.0.2.9");
+    expect(code).toBe(0);
+    expect(asked()[0]).toMatchObject({ routes: [{ nextHop: "192.0.2.9" }] });
+  });
+});

@@ -60,6 +60,42 @@ describe("riplet status", () => {
   });
 });
 
+describe("riplet status: the daemon's own health (issue 13)", () => {
+  it("prints every drop reason it is given, control refusals and internal errors", async () => {
+    daemon = await fakeDaemon(() => ({
+      ...status,
+      neighbors: [
+        {
+          address: "192.0.2.66",
+          interface: "eth0",
+          family: "ipv4",
+          version: 2,
+          lastHeard: 1,
+          routes: 10000,
+          badPackets: 3,
+          badRoutes: 0,
+          drops: { SOME_FUTURE_REASON: 3 },
+        },
+      ],
+      drops: { REQUEST_RATE: 90, ROUTE_LIMIT: 5000 },
+      control: { clients: 2, refusedBusy: 7, cutOff: 1, linesTooLong: 0 },
+      internalErrors: { total: 3, byPlace: { tick: 2, "health check": 1 } },
+    }));
+    const { out } = await cli("--socket", daemon.socket, "status");
+    expect(out.find((l) => l.includes("192.0.2.66"))).toContain("(SOME_FUTURE_REASON=3)");
+    expect(out).toContain("Drops: REQUEST_RATE=90 ROUTE_LIMIT=5000");
+    expect(out).toContain("Control: 2 connected, 7 refused busy, 1 cut off (not reading), 0 lines too long");
+    expect(out).toContain("Internal errors: 3 caught (tick=2 health check=1); see the log");
+    expect(out.join("\n")).not.toContain("SEQUENCE");
+  });
+
+  it("shouts when the crypto sequence number is exhausted, first, with what to do", async () => {
+    daemon = await fakeDaemon(() => ({ ...status, sequence: 4294967295, sequenceExhausted: true }));
+    const { out } = await cli("--socket", daemon.socket, "status");
+    expect(out[0]).toMatch(/^SEQUENCE EXHAUSTED: crypto sequence number at 2\^32−1 \(4294967295\).*Fix: /);
+  });
+});
+
 describe("riplet routes", () => {
   it("shows a checked route's verdict beside its state, held ones included", async () => {
     daemon = await fakeDaemon(() => ({

@@ -79,6 +79,38 @@ describe("admitting routes", () => {
   });
 });
 
+describe("admitting routes: every field checked, one rule per field (issue 13)", () => {
+  it.each([
+    [{ prefix: "198.51.100.128/25", nextHop: "bogus" }, /^nextHop: "bogus" is not an IP address/],
+    [{ prefix: "198.51.100.0/24", nextHop: "224.0.0.1" }, /^nextHop: 224\.0\.0\.1 is multicast/],
+    [{ prefix: "198.51.100.0/24", nextHop: "fe80::1" }, /^nextHop: fe80::1 is IPv6 but the route is IPv4/],
+    [
+      { prefix: "2001:db8:42::/48", nextHop: "192.0.2.9" },
+      /^nextHop: 192\.0\.2\.9 is IPv4 but the route is IPv6/,
+    ],
+    [{ prefix: "2001:db8:42::/48", nextHop: "2001:db8::1" }, /^nextHop: 2001:db8::1 is not link-local/],
+    [{ prefix: "198.51.100.0/24", owner: "tap0\nlink" }, /^owner: .* is not an interface name/],
+    [{ prefix: "198.51.100.0/24", owner: "../../etc" }, /^owner: .* is not an interface name/],
+    [{ prefix: "198.51.100.0/24", metric: 16 }, /^metric: 16 is not an integer 1-15/],
+    [{ prefix: "198.51.100.0/24", metric: 1.5 }, /^metric: /],
+    [{ prefix: "198.51.100.0/24", tag: 65536 }, /^tag: 65536 is not an integer 0-65535/],
+    [{ prefix: 7 }, /^prefix: must be a string/],
+  ])("%j is refused as BAD_REQUEST naming the field", (route, message) => {
+    const refused = refusal(() => admitRoute(route as never, open));
+    expect(refused.code).toBe("BAD_REQUEST");
+    expect(refused.message).toMatch(message);
+    expect(refused.message).not.toContain("\n");
+  });
+
+  it("keeps a usable next hop in canonical form, a zone stripped", () => {
+    expect(admitRoute({ prefix: "198.51.100.0/24", nextHop: "192.0.2.9" }, open).spec.nextHop).toBe(
+      "192.0.2.9",
+    );
+    const v6 = admitRoute({ prefix: "2001:db8:42::/48", nextHop: "FE80::A%eth0" }, open);
+    expect(v6.spec.nextHop).toBe("fe80::a");
+  });
+});
+
 describe("withdrawal keys", () => {
   it("canonicalises, allows the default route, and refuses all if one is malformed", () => {
     expect(withdrawalKeys(["2001:DB8:0::/32", "0.0.0.0/0"])).toEqual(["2001:db8::/32", "0.0.0.0/0"]);

@@ -130,8 +130,46 @@ describe("config (SPEC §4)", () => {
       /secretFile: cannot read \/nope: ENOENT/,
     ],
     ["interfaces: [{ name: eth0 ]", /riplet\.yaml:1: not valid YAML or JSON/],
+    // issue 13: the next-hop rule of the control socket and the state file, with the line
+    [
+      "interfaces: [{ name: eth0 }]\nroutes:\n  - prefix: 198.51.100.0/24\n    nextHop: bogus\n",
+      /riplet\.yaml:4: routes\[0\]\.nextHop: "bogus" is not an IP address/,
+    ],
+    [
+      "interfaces: [{ name: eth0 }]\nroutes: [{ prefix: 198.51.100.0/24, nextHop: 224.0.0.1 }]\n",
+      /:2: routes\[0\]\.nextHop: 224\.0\.0\.1 is multicast/,
+    ],
+    [
+      "interfaces: [{ name: eth0 }]\nroutes: [{ prefix: 198.51.100.0/24, nextHop: 'fe80::1' }]\n",
+      /routes\[0\]\.nextHop: fe80::1 is IPv6 but the route is IPv4/,
+    ],
+    [
+      "interfaces: [{ name: eth0 }]\nroutes: [{ prefix: '2001:db8::/32', nextHop: 192.0.2.1 }]\n",
+      /routes\[0\]\.nextHop: 192\.0\.2\.1 is IPv4 but the route is IPv6/,
+    ],
+    [
+      "interfaces: [{ name: eth0 }]\nroutes: [{ prefix: '::ffff:127.0.0.0/104' }]\n",
+      /routes\[0\]\.prefix: ::ffff:127\.0\.0\.0\/104 is IPv4-mapped/,
+    ],
+    [
+      "interfaces: [{ name: eth0 }]\nroutes: [{ prefix: 198.51.100.0/24, owner: 'tap 0' }]\n",
+      /routes\[0\]\.owner: an interface name/,
+    ],
+    [
+      "interfaces: [{ name: eth0 }]\ntaps:\n  tap0:\n    addresses: [198.51.100.1/24/x]\n",
+      /:4: taps\.tap0\.addresses\[0\]: "198\.51\.100\.1\/24\/x" is not an interface address/,
+    ],
   ])("%j is refused with the field and line", (text, message) => {
     expect(error(text)).toMatch(message);
+  });
+
+  it("keeps a usable next hop, canonical", () => {
+    const config = parseConfigText(
+      "interfaces: [{ name: eth0 }]\nroutes: [{ prefix: '2001:db8::/32', nextHop: 'FE80::1%eth0' }]\n",
+      "riplet.yaml",
+      () => "",
+    );
+    expect(config.routes[0]!.nextHop).toBe("fe80::1");
   });
 
   it("never puts a secret in an error", () => {

@@ -8,11 +8,18 @@ import type { RouteSpec } from "../../src/speaker/table.js";
 
 /** A daemon stand-in that records, in order, what the hook op did to the table and to the tap. */
 function harness(
-  options: { taps?: DaemonConfig["taps"]; refuse?: string; tun?: boolean; failTap?: boolean } = {},
+  options: {
+    taps?: DaemonConfig["taps"];
+    refuse?: string;
+    tun?: boolean;
+    exists?: boolean;
+    failTap?: boolean;
+  } = {},
 ) {
   const log: string[] = [];
   const tap: TapOps = {
     isTunTap: () => options.tun ?? true,
+    interfaceExists: () => options.exists ?? true,
     configureTap: async (name, cidrs) => {
       log.push(`configure ${name} ${cidrs.join(" ")}`);
       if (options.failTap) throw new HostError("ip -batch -: RTNETLINK answers: Operation not permitted");
@@ -129,5 +136,35 @@ describe("the control socket's hook op", () => {
     const reply = await h.run({ action: "down", ifname: "tap0", addresses: ["198.51.100.1/24"] });
     expect(reply).toMatchObject({ ok: true });
     expect(h.log).toEqual(["withdraw tap0", "remove tap0 198.51.100.1/24"]);
+  });
+
+  it("down on an interface that is not a tap (the uplink) is refused and touches nothing", async () => {
+    const h = harness({ tun: false });
+    const reply = await h.run({ action: "down", ifname: "eth0", addresses: ["192.0.2.2/24"] });
+    expect(reply).toEqual({
+      id: 1,
+      ok: false,
+      error: {
+        code: "BAD_REQUEST",
+        message: "eth0 is not a tun/tap device; the hook only acts on VM taps",
+      },
+    });
+    expect(h.log).toEqual([]); // neither its routes withdrawn nor its address removed
+  });
+
+  it("down on a tap already gone withdraws by owner and leaves addresses alone", async () => {
+    const h = harness({ tun: false, exists: false });
+    const reply = await h.run({ action: "down", ifname: "tap0", addresses: ["198.51.100.1/24"] });
+    expect(reply).toMatchObject({ ok: true });
+    expect(h.log).toEqual(["withdraw tap0"]);
+  });
+
+  it("refuses an address with anything after ADDRESS/LEN, before it reaches ip -batch", async () => {
+    for (const action of ["up", "down"] as const) {
+      const h = harness();
+      const reply = await h.run({ action, ifname: "tap0", addresses: ["1.1.1.1/24/x"] });
+      expect(reply).toMatchObject({ ok: false, error: { code: "BAD_REQUEST" } });
+      expect(h.log.filter((l) => l.startsWith("configure") || l.startsWith("remove"))).toEqual([]);
+    }
   });
 });

@@ -35,7 +35,12 @@ beforeAll(async () => {
   const unsigned = ripv2.encode({ command: "response", version: 2, entries: [] });
   speaker.receive({ family: "ipv4", bytes: unsigned, source: "192.0.2.1", sourcePort: 520 }, 2);
   speaker.receive({ family: "ipv4", bytes: Uint8Array.of(2, 2), source: "192.0.2.1", sourcePort: 520 }, 3);
-  const metrics = await createMetrics({ speaker: () => speaker, held: () => 2 });
+  const metrics = await createMetrics({
+    speaker: () => speaker,
+    held: () => 2,
+    control: () => ({ clients: 3, refusedBusy: 7, cutOff: 1, linesTooLong: 0 }),
+    internalErrors: () => ({ tick: 2, "health check": 1 }),
+  });
   metrics.announceToSend.observe(0.004);
   const server = await serveMetrics(metrics, "127.0.0.1", 0);
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -58,6 +63,11 @@ describe("GET /metrics", () => {
     expect(text).toMatch(/^riplet_auth_failures_total 1$/m);
     expect(text).toMatch(/^riplet_announce_to_send_seconds_bucket\{le="0\.005"\} 1$/m);
     expect(text).toMatch(/^riplet_process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^riplet_internal_errors_total\{place="tick"\} 2$/m);
+    expect(text).toMatch(/^riplet_internal_errors_total\{place="health check"\} 1$/m);
+    expect(text).toMatch(/^riplet_control_refused_total\{reason="busy"\} 7$/m);
+    expect(text).toMatch(/^riplet_control_refused_total\{reason="cut_off"\} 1$/m);
+    expect(text).toMatch(/^riplet_control_clients 3$/m);
     expect(text).toMatch(/^# TYPE riplet_packets_dropped_total counter$/m);
   });
 

@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -43,8 +51,8 @@ describe("state file", () => {
     const { state, problems } = loadState(path);
     expect(state).toEqual({ version: 1, routes: [route], sequence: 42 });
     expect(problems).toEqual([
-      `${path}: routes[1] is not a valid route; skipped`,
-      `${path}: routes[2] is not a valid route; skipped`,
+      `${path}: routes[1] is not a valid route; skipped: prefix: Invalid input: expected string, received number`,
+      `${path}: routes[2] is not a valid route; skipped: metric: Too big: expected number to be <=15`,
     ]);
   });
 
@@ -70,19 +78,118 @@ describe("state file", () => {
     const { state, problems } = loadState(path);
     expect(state.routes).toEqual([checked]); // a route whose check is damaged is not announced unchecked
     expect(state.health).toEqual({ "198.51.100.0/24": "healthy" });
-    expect(problems).toEqual([`${path}: routes[1] is not a valid route; skipped`]);
+    expect(problems).toEqual([
+      `${path}: routes[1] is not a valid route; skipped: check.tcp: host:port, e.g. 127.0.0.1:80`,
+    ]);
   });
 
-  it("a failed write leaves the last good file", async () => {
+  it("a failed write leaves the last good file and no temp file", async () => {
     const d = dir();
     const path = join(d, "state.json");
     await writeStateAtomically(path, { version: 1, routes: [route], sequence: 1 });
-    // A directory where the temp file should go makes the write fail, as a full disk would.
-    mkdirSync(`${path}.tmp-${process.pid}`);
-    await expect(writeStateAtomically(path, { version: 1, routes: [], sequence: 2 })).rejects.toThrow(
-      /EISDIR/,
+    // The rename fails, as it would on a full or read-only disk: the old file and nothing else remain.
+    const blocked = join(d, "blocked");
+    mkdirSync(join(blocked, "x"), { recursive: true });
+    await expect(writeStateAtomically(blocked, { version: 1, routes: [], sequence: 2 })).rejects.toThrow(
+      /EISDIR|ENOTEMPTY|EEXIST/,
     );
+    expect(readdirSync(d).sort()).toEqual(["blocked", "state.json"]);
     expect(JSON.parse(readFileSync(path, "utf8")).sequence).toBe(1);
+  });
+});
+
+describe("state file, hostile (issue 13)", () => {
+  const write = (entries: unknown[], extra: object = {}) => {
+    const path = join(dir(), "state.json");
+    writeFileSync(path, JSON.stringify({ version: 1, sequence: 7, routes: entries, ...extra }));
+    return path;
+  };
+
+  it("skips a saved entry the control socket would refuse, naming the field, and keeps the rest", () => {
+    const path = write([
+      { ...route, prefix: "198.51.100.128/25", nextHop: "bogus" },
+      { ...route, nextHop: "224.0.0.1" },
+      { ...route, prefix: "2001:db8:42::/48", nextHop: "192.0.2.1" },
+      { ...route, owner: "tap0; rm -rf /" },
+      { ...route, prefix: "::ffff:127.0.0.0/104" },
+      { ...route, prefix: "169.254.0.0/16" },
+      route,
+    ]);
+    const { state, problems } = loadState(path);
+    expect(state.routes).toEqual([route]);
+    expect(problems).toEqual([
+      `${path}: routes[0] is not a valid route; skipped: nextHop: "bogus" is not an IP address; give one like 192.0.2.1 or fe80::1`,
+      expect.stringMatching(/routes\[1\] is not a valid route; skipped: nextHop: 224\.0\.0\.1 is multicast/),
+      expect.stringMatching(
+        /routes\[2\] is not a valid route; skipped: nextHop: 192\.0\.2\.1 is IPv4 but the route is IPv6/,
+      ),
+      expect.stringMatching(/routes\[3\] is not a valid route; skipped: owner: .* is not an interface name/),
+      expect.stringMatching(
+        /routes\[4\] is not a valid route; skipped: ::ffff:127\.0\.0\.0\/104 is IPv4-mapped/,
+      ),
+      expect.stringMatching(
+        /routes\[5\] is not a valid route; skipped: 169\.254\.0\.0\/16 is IPv4 link-local/,
+      ),
+    ]);
+  });
+
+  it.each([
+    [2 ** 40, 0xffffffff, /sequence 1099511627776 is above 2\^32 - 1 .*clamped to 4294967295/],
+    [2 ** 32, 0xffffffff, /clamped/],
+    [1.5, 0, /sequence 1\.5 is not a whole number; using Unix time/],
+    [-1, 0, /not a whole number/],
+    ["12", 0, /not a whole number/],
+  ])("sequence %j is read as %d with a problem, never fatal", (sequence, read, problem) => {
+    const path = write([route], { sequence });
+    const { state, problems } = loadState(path);
+    expect(state.sequence).toBe(read);
+    expect(state.routes).toEqual([route]);
+    expect(problems).toEqual([expect.stringMatching(problem)]);
+  });
+
+  it("keeps the largest sequence there is, 2^32 - 1, without a problem", () => {
+    expect(loadState(write([route], { sequence: 0xffffffff }))).toMatchObject({
+      state: { sequence: 0xffffffff },
+      problems: [],
+    });
+  });
+
+  it("keeps no verdict whose key is not a prefix (no __proto__)", () => {
+    const path = join(dir(), "state.json");
+    writeFileSync(
+      path,
+      '{"version":1,"sequence":1,"routes":[],"health":{"__proto__":"healthy","x":"failing","198.51.100.0/24":"failing"}}',
+    );
+    expect(loadState(path).state.health).toEqual({ "198.51.100.0/24": "failing" });
+  });
+
+  it("never writes through a symlink planted at the old predictable temp name", async () => {
+    const d = dir();
+    const victim = join(d, "victim");
+    writeFileSync(victim, "precious\n");
+    const path = join(d, "state.json");
+    symlinkSync(victim, `${path}.tmp-${process.pid}`);
+    await writeStateAtomically(path, { version: 1, routes: [route], sequence: 3 });
+    expect(readFileSync(victim, "utf8")).toBe("precious\n");
+    expect(lstatSync(path).isFile()).toBe(true);
+    expect(loadState(path).state.sequence).toBe(3);
+  });
+
+  it("reads no state through a symlink", () => {
+    const d = dir();
+    const target = join(d, "elsewhere.json");
+    writeFileSync(target, JSON.stringify({ version: 1, sequence: 9, routes: [route] }));
+    const path = join(d, "state.json");
+    symlinkSync(target, path);
+    const { state, problems } = loadState(path);
+    expect(state.routes).toEqual([]);
+    expect(problems).toEqual([expect.stringMatching(/cannot read .*ELOOP/)]);
+  });
+
+  it("writes the file 0600", async () => {
+    const path = join(dir(), "state.json");
+    await writeStateAtomically(path, { version: 1, routes: [], sequence: 1 });
+    expect(lstatSync(path).mode & 0o777).toBe(0o600);
   });
 });
 

@@ -59,6 +59,16 @@ describe("doctor checks", () => {
     ],
     ["gateway silent", { gateway: { address: "192.0.2.1" } }, "warn gateway"],
     [
+      "crypto sequence number exhausted",
+      {
+        daemon: {
+          ...healthy.daemon,
+          sequence: { value: 4294967295, exhausted: true },
+        } as Observations["daemon"],
+      },
+      "fail sequence",
+    ],
+    [
       "RIPv2 packets all dropped, RIPng fine",
       {
         daemon: {

@@ -98,9 +98,26 @@ describe("hooks/fast-hook.pl", () => {
     ["an interface name it cannot vouch for", fastHook("up", "tap 0"), {}],
     ["an address with odd characters", fastHook("up", "tap0"), { RIPLET_ADDRESSES: 'x",y' }],
     ["no action", fastHook(), {}],
+    // issue 13: Perl's $ matches before a final newline; the filter must not let one through
+    ["an interface name ending in a newline", fastHook("down", "tap0\n"), {}],
+    ["an address with a second slash", fastHook("up", "tap0"), { RIPLET_ADDRESSES: "1.1.1.1/24/8" }],
+    ["more than 32 addresses", fastHook("up", "tap0"), { RIPLET_ADDRESSES: "10.0.0.1/8 ".repeat(33) }],
   ])("hands over to the Node.js hook (exit 75): %s", async (_why, argv, env) => {
     expect((await run(argv, env)).code).toBe(75);
     expect(requests).toEqual([]);
+  });
+
+  it("a down the daemon refuses on an uplink exits 0 with its one line", async () => {
+    reply = JSON.stringify({
+      id: 1,
+      ok: false,
+      error: { code: "BAD_REQUEST", message: "eth0 is not a tun/tap device; the hook only acts on VM taps" },
+    });
+    const result = await run(fastHook("down", "eth0"), { RIPLET_ADDRESSES: "192.0.2.2/24" });
+    expect(result).toEqual({
+      code: 0,
+      stderr: "riplet hook down eth0: eth0 is not a tun/tap device; the hook only acts on VM taps\n",
+    });
   });
 
   it("hands over to the Node.js hook when the daemon does not know the op (older daemon)", async () => {

@@ -50,4 +50,36 @@ describe("tap addresses (SPEC §6)", () => {
       expect(() => parseTapAddress(text)).toThrow(AddressError);
     },
   );
+
+  // issue 13 item 6: each goes into `ip -batch` input, so exactly ADDRESS/LEN and nothing else
+  it.each([
+    ["1.1.1.1/24/anything", /is not an interface address/],
+    ["1.1.1.1/24/", /is not an interface address/],
+    ["198.51.100.1//24", /is not an interface address/],
+    ["198.51.100.1/24\naddr flush dev eth0", /is not an interface address/],
+    ["198.51.100.1/24 ", /is not an interface address/],
+    [" 198.51.100.1/24", /is not an interface address/],
+    ["198.51.100.1/24\n", /is not an interface address/],
+    ["fe80::1%eth0/64", /is not an interface address/],
+    ["198.51.100.1/0024", /is not an interface address/],
+    ["224.0.0.1/24", /multicast/],
+    ["127.0.0.2/8", /loopback/],
+    ["169.254.3.4/16", /link-local/],
+    ["fe80::1/64", /link-local/],
+    ["::ffff:198.51.100.1/120", /IPv4-mapped/],
+    ["198.51.100.1/0", /default route/],
+    ["0.0.0.1/24", /reserved/],
+  ])("refuses %j strictly", (text, why) => {
+    expect(() => parseTapAddress(text)).toThrow(AddressError);
+    expect(() => parseTapAddress(text)).toThrow(why);
+  });
+
+  it("keeps the address as given for ip and announces its network", () => {
+    expect(parseTapAddress("198.51.100.1/32")).toEqual({
+      cidr: "198.51.100.1/32",
+      network: "198.51.100.1/32",
+      family: "ipv4",
+    });
+    expect(parseTapAddress("2001:DB8:42::1/64").network).toBe("2001:db8:42::/64");
+  });
 });

@@ -11,6 +11,39 @@ function refusal(text: string, policy = {}): [string, string] {
   throw new Error(`${text} was accepted`);
 }
 
+describe("parsePrefix: the gaps of issue 13 item 8", () => {
+  it.each([
+    ["::ffff:0:0/96", "RESERVED", /IPv4-mapped .*announce the IPv4 prefix instead/],
+    ["::ffff:0.0.0.0/96", "RESERVED", /IPv4-mapped/],
+    ["::ffff:127.0.0.0/104", "RESERVED", /IPv4-mapped/],
+    ["::ffff:224.0.0.0/100", "RESERVED", /IPv4-mapped/],
+    ["::ffff:198.51.100.0/120", "RESERVED", /IPv4-mapped/],
+    ["::ffff:198.51.100.1/128", "RESERVED", /IPv4-mapped/],
+    ["::/128", "RESERVED", /unspecified address \(RFC 4291 §2\.5\.2\)/],
+    ["fec0::/10", "RESERVED", /site-local .*RFC 3879/],
+    ["fec0:1::/32", "RESERVED", /site-local/],
+    ["feff::/16", "RESERVED", /site-local/],
+    ["169.254.0.0/16", "LINK_LOCAL", /IPv4 link-local \(RFC 3927\)/],
+    ["169.254.10.0/24", "LINK_LOCAL", /IPv4 link-local/],
+  ])("%s is refused as %s with a one-line reason", (text, code, message) => {
+    const [got, why] = refusal(text);
+    expect(got).toBe(code);
+    expect(why).toMatch(message);
+    expect(why.startsWith(text)).toBe(true);
+  });
+
+  it.each(["::/0", "0.0.0.0/0"])("%s is still the default route, allowed with allowDefault", (text) => {
+    expect(parsePrefix(text, { allowDefault: true }).text).toBe(text);
+  });
+
+  it.each(["169.0.0.0/8", "fd00::/8", "2001:db8::/32", "::fffe:0:0/96", "fe00::/9", "100::/64"])(
+    "%s, next to a gap, is still accepted",
+    (text) => {
+      expect(parsePrefix(text).text).toBe(text);
+    },
+  );
+});
+
 describe("parsePrefix (SPEC §2 refusals)", () => {
   it("accepts and canonicalises", () => {
     expect(parsePrefix("198.51.100.0/24")).toMatchObject({

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { parsePrefix } from "../../src/speaker/prefix.js";
 import { FAST_COALESCE_MS } from "../../src/speaker/schedule.js";
-import { Speaker, type SpeakerOptions } from "../../src/speaker/speaker.js";
+import type { SpeakerOptions } from "../../src/speaker/speaker.js";
 import type { AuthConfig, LinkState, SendAction } from "../../src/speaker/types.js";
 import { parseIpv4 } from "../../src/wire/address.js";
 import { cryptoAuthFor, sign, verify } from "../../src/wire/auth.js";
 import * as ripng from "../../src/wire/ripng.js";
 import * as ripv2 from "../../src/wire/ripv2.js";
+import { speakerOnEth0 } from "../helpers/speaker.js";
 
 const LINK: LinkState = {
   name: "eth0",
@@ -17,21 +18,7 @@ const LINK: LinkState = {
 const GATEWAY = "192.0.2.1";
 
 function speaker(overrides: Partial<SpeakerOptions> = {}, auth: AuthConfig = { mode: "none" }, t0 = 1000) {
-  const s = new Speaker(
-    {
-      interfaces: [
-        {
-          name: "eth0",
-          ipv4: { auth, neighbors: [], multicast: true },
-          ipv6: { neighbors: [], multicast: true },
-        },
-      ],
-      random: () => 0.5,
-      unixSeconds: () => 1_800_000_000,
-      ...overrides,
-    },
-    t0,
-  );
+  const s = speakerOnEth0(auth, overrides, t0);
   return s;
 }
 
@@ -326,21 +313,6 @@ describe("Speaker: what it hears", () => {
     from(signed(99));
     from(signed(0)); // a restarted BIRD starts from 0
     expect(s.neighbors.all()[0]!.drops).toEqual({ AUTH_MISSING: 1, AUTH_FAILED: 1, AUTH_REPLAY: 1 });
-  });
-
-  it("answers FRR's unsigned Request on an authenticated link, signed", () => {
-    const s = withLink({ mode: "md5", keys: [{ id: 3, secret: Buffer.from("s3cret") }] });
-    s.announce(route("198.51.100.0/24"), 1);
-    const request = ripv2.encode({
-      command: "request",
-      version: 2,
-      entries: [{ afi: 0, tag: 0, address: 0, mask: 0, nextHop: 0, metric: 16 }],
-    });
-    const [answer] = s.receive({ family: "ipv4", bytes: request, source: GATEWAY, sourcePort: 520 }, 2);
-    expect(verify(answer!.bytes, [{ id: 3, secret: Buffer.from("s3cret"), algorithm: "md5" }]).verified).toBe(
-      true,
-    );
-    expect(s.counters.packetsDropped).toBe(0);
   });
 
   it("answers a whole-table Request to the requester's address and port", () => {

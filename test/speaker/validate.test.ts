@@ -33,6 +33,8 @@ describe("RIPv2 entry checks (RFC 2453 §3.9.2)", () => {
     ["net 0 other than default", v2("0.1.0.0", "255.255.0.0"), 2, "RESERVED"],
     ["RIPv1 with a mask", v2("198.51.100.0", "255.255.255.0"), 1, "V1_MUST_BE_ZERO"],
     ["RIPv1 classful", v2("198.51.100.0", "0.0.0.0"), 1, null],
+    ["IPv4 link-local (RFC 3927)", v2("169.254.0.0", "255.255.0.0"), 2, "LINK_LOCAL"],
+    ["inside 169.254/16", v2("169.254.7.0", "255.255.255.0"), 2, "LINK_LOCAL"],
   ])("%s", (_name, entry, version, reason) => {
     expect(checkRipv2Entry(entry, version as number)).toBe(reason);
   });
@@ -54,6 +56,10 @@ describe("RIPng entry checks (RFC 2080 §2.4.2)", () => {
     ["link-local", ng("fe80::", 64), "LINK_LOCAL"],
     ["multicast", ng("ff02::", 16), "MULTICAST"],
     ["loopback", ng("::1", 128), "LOOPBACK"],
+    ["unspecified (RFC 4291 §2.5.2)", ng("::", 128), "RESERVED"],
+    ["IPv4-mapped (RFC 4291 §2.5.5.2)", ng("::ffff:0:0", 96), "RESERVED"],
+    ["inside IPv4-mapped", ng("::ffff:127.0.0.0", 104), "RESERVED"],
+    ["site-local (RFC 3879)", ng("fec0::", 10), "RESERVED"],
   ])("%s", (_name, entry, reason) => {
     expect(checkRipngEntry(entry)).toBe(reason);
   });

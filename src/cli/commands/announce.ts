@@ -1,6 +1,7 @@
 /** `riplet announce` / `riplet withdraw`: ask the daemon to change what it announces (SPEC §2). */
 import { Command } from "commander";
 import { checkSchema, type RawCheck } from "../../health/config.js";
+import { nextHopProblem } from "../../speaker/next-hop.js";
 import { ask } from "../daemon-client.js";
 import { type CliIo, EXIT_OK, UsageError } from "../io.js";
 import { parseInteger } from "../options.js";
@@ -68,6 +69,14 @@ export function checkFromOptions(o: CheckOptions): RawCheck | undefined {
   return parsed.data;
 }
 
+/** The daemon's next-hop rule (speaker/next-hop.ts), at the option, for each prefix's family. */
+function checkNextHop(nextHop: string, prefixes: readonly string[]): void {
+  for (const prefix of prefixes) {
+    const problem = nextHopProblem(nextHop, prefix.includes(":") ? "ipv6" : "ipv4");
+    if (problem) throw new UsageError(`--next-hop (${prefix}): ${problem.replace(/^nextHop: /, "")}`);
+  }
+}
+
 export function announceCommand(io: CliIo, setExit: (code: number) => void, socket: () => string): Command {
   return new Command("announce")
     .summary("ask the daemon to announce prefixes")
@@ -106,6 +115,7 @@ a check removes the check.`,
       const metric = parseInteger("--metric", options.metric, 1, 15);
       const tag = parseInteger("--tag", options.tag, 0, 65535);
       const check = checkFromOptions(options);
+      if (options.nextHop) checkNextHop(options.nextHop, prefixes);
       const routes = prefixes.map((prefix) => ({
         prefix,
         metric,

@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { ControlSocketInUse } from "../../control/server.js";
 import { ConfigError, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
 import { Daemon } from "../../daemon/daemon.js";
+import { installLastResort } from "../../daemon/last-resort.js";
 import { createLogger, type Logger } from "../../daemon/log.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, untilStopped } from "../io.js";
 
@@ -66,10 +67,18 @@ export async function runDaemon(configPath: string, io: CliIo, logLevel: string)
     io.err(`riplet daemon: ${e.message}${hint}`);
     return EXIT_FAILED;
   }
-  const offHup = io.onSignal(["SIGHUP"], () => void daemon.reload(null));
+  // A fault past every guard: log it, withdraw (bounded), exit non-zero. Exiting from here is the point:
+  // the process is in an unknown state, and systemd restarts it from the state file.
+  const offLastResort = installLastResort({
+    log,
+    stop: () => daemon.stop(),
+    exit: (code) => process.exit(code),
+  });
+  const offHup = io.onSignal(["SIGHUP"], () => daemon.guard.run("reload", () => daemon.reload(null)));
   await untilStopped(io);
   offHup();
   await daemon.stop();
+  offLastResort();
   return EXIT_OK;
 }
 

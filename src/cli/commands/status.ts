@@ -1,20 +1,54 @@
 /** `riplet status`: interfaces, neighbours heard with their drop counters, and totals (SPEC §2). */
 import { Command } from "commander";
+import type { ControlCounters } from "../../control/server.js";
 import type { statusReport } from "../../daemon/reports.js";
+import { SEQUENCE_EXHAUSTED_FIX } from "../../speaker/sequence.js";
 import { ask } from "../daemon-client.js";
 import { type CliIo, EXIT_OK } from "../io.js";
 
 type Status = ReturnType<typeof statusReport> & {
   maintenance?: boolean;
   healthChecks?: { prefix: string; health: string; since?: number; detail?: string }[];
+  control?: ControlCounters;
+  internalErrors?: { total: number; byPlace: Record<string, number> };
 };
+
+/** "A=1 B=2" for any counters by reason: new reasons show up without touching this file. */
+function byReason(counts: Record<string, number> | undefined): string {
+  return Object.entries(counts ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason}=${n}`)
+    .join(" ");
+}
+
+/** What an operator must act on, first: today a crypto sequence number that cannot grow (RFC 4822 §3). */
+function alarms(status: Status): string[] {
+  if (!status.sequenceExhausted) return [];
+  return [
+    `SEQUENCE EXHAUSTED: crypto sequence number at 2^32−1 (${status.sequence}); replay protection is gone and peers that want a higher number drop our updates. Fix: ${SEQUENCE_EXHAUSTED_FIX}.`,
+  ];
+}
+
+/** The daemon's own health: control clients refused or cut off, internal faults caught. */
+function serving(status: Status): string[] {
+  const lines: string[] = [];
+  const c = status.control;
+  if (c)
+    lines.push(
+      `Control: ${c.clients} connected, ${c.refusedBusy} refused busy, ${c.cutOff} cut off (not reading), ${c.linesTooLong} lines too long`,
+    );
+  const e = status.internalErrors;
+  if (e && e.total > 0)
+    lines.push(`Internal errors: ${e.total} caught (${byReason(e.byPlace)}); see the log`);
+  return lines;
+}
 
 function ago(unixMs: number | undefined): string {
   return unixMs === undefined ? "" : ` for ${Math.max(0, Math.round((Date.now() - unixMs) / 1000))}s`;
 }
 
 function render(status: Status): string[] {
-  const lines = ["Interfaces:"];
+  const lines = [...alarms(status), "Interfaces:"];
   for (const i of status.interfaces) {
     const addresses = [...i.ipv4, ...(i.ipv6LinkLocal ? [i.ipv6LinkLocal] : [])].join(" ") || "no address";
     const rip = i.rip ? `RIPv2 auth ${i.rip.auth}` : "RIPv2 off";
@@ -26,9 +60,7 @@ function render(status: Status): string[] {
   if (status.neighbors.length === 0) lines.push("  (none heard yet)");
   for (const n of status.neighbors) {
     const heard = n.lastHeard === null ? "never valid" : `${n.lastHeard}s ago`;
-    const drops = Object.entries(n.drops)
-      .map(([reason, count]) => `${reason}=${count}`)
-      .join(" ");
+    const drops = byReason(n.drops);
     lines.push(
       `  ${n.address.padEnd(28)} ${n.interface.padEnd(10)} v${n.version} heard ${heard.padEnd(12)} routes ${String(n.routes).padEnd(5)} bad packets ${n.badPackets} bad routes ${n.badRoutes}${drops ? ` (${drops})` : ""}`,
     );
@@ -46,6 +78,9 @@ function render(status: Status): string[] {
     `Routes: ${status.routes.active} active, ${status.routes.withdrawing} withdrawing`,
     `Packets: ${c.packetsSent} sent, ${c.packetsReceived} received, ${c.packetsDropped} dropped, ${c.routesSkipped} routes skipped; ${c.updatesSent} periodic and ${c.triggeredUpdatesSent} triggered updates, ${c.requestsAnswered} requests answered`,
   );
+  const drops = byReason(status.drops);
+  if (drops) lines.push(`Drops: ${drops}`);
+  lines.push(...serving(status));
   return lines;
 }
 
