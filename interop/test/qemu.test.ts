@@ -229,7 +229,7 @@ for (const [kind, auth] of [
       const child = spawnQemu("tap60", "10.0.0.1/8,not-an-address");
       const code = await child.exited;
       expect(code).not.toBe(0);
-      expect(child.stderr).toMatch(/riplet hook up tap60: not-an-address is not an interface address/);
+      expect(child.stderr).toMatch(/riplet hook up tap60: "?not-an-address"? is not an interface address/);
     });
   });
 }
