@@ -122,6 +122,9 @@ export async function runDemo(options: DemoOptions, narrate: DemoEvents): Promis
   };
   const lab = new NetnsLab(`riplet-demo-${process.pid}`);
   const dir = mkdtempSync(join(tmpdir(), "riplet-demo-"));
+  // The gateway's files in a directory of their own: FRR runs as user frr and needs to own its
+  // directory, and the daemon refuses a state or socket directory another user owns (paths.ts).
+  const gatewayDir = mkdtempSync(join(tmpdir(), "riplet-demo-gw-"));
   try {
     events.say("lab", "Building a lab: namespaces host and gateway, joined by 192.0.2.0/24");
     const host = await lab.addNamespace("host");
@@ -136,7 +139,7 @@ export async function runDemo(options: DemoOptions, narrate: DemoEvents): Promis
 
     const gateway = createGateway(
       options.gateway,
-      { lab, ns: gw, ifname: "gw0", dir, riplet: RIPLET },
+      { lab, ns: gw, ifname: "gw0", dir: gatewayDir, riplet: RIPLET },
       (message) => events.say("gateway-error", `gateway: ${message}`),
     );
     events.say("gateway", `Gateway: ${gateway.describe}`);
@@ -219,6 +222,6 @@ export async function runDemo(options: DemoOptions, narrate: DemoEvents): Promis
   } finally {
     narrate.say("cleanup", "Cleaning up the lab");
     await lab.destroy();
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    for (const d of [dir, gatewayDir]) if (existsSync(d)) rmSync(d, { recursive: true, force: true });
   }
 }
