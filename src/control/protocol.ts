@@ -4,14 +4,13 @@
  */
 import { z } from "zod";
 import { checkSchema } from "../health/config.js";
+import { IFNAME } from "../host/addresses.js";
 import type { PrefixErrorCode } from "../speaker/prefix.js";
+
+export { IFNAME };
 
 /** A line longer than this is refused and the connection closed: a client cannot exhaust memory. */
 export const MAX_LINE_BYTES = 64 * 1024;
-
-import { IFNAME } from "../host/addresses.js";
-
-export { IFNAME };
 
 const id = z.union([z.number(), z.string().max(128)]);
 /** An owner is a tap's name: it is matched against the link list and may reach `ip` (issue 13). */

@@ -37,6 +37,8 @@ export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_
 export class SpeakerHost {
   readonly speaker: Speaker;
   readonly guard: Guard;
+  /** The wake timer's callback, guarded once here rather than wrapped anew on every wake(). */
+  private readonly onWakeGuarded: () => void;
   private readonly transport: RipTransport;
   private wakeTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
@@ -47,6 +49,7 @@ export class SpeakerHost {
   constructor(private readonly options: HostOptions) {
     const log = options.log;
     this.guard = options.guard ?? new Guard(log);
+    this.onWakeGuarded = this.guard.wrap("tick", () => this.onWake());
     this.speaker = new Speaker(
       {
         ...options,
@@ -200,10 +203,7 @@ export class SpeakerHost {
     if (this.stopped) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     const delay = Math.max(0, this.speaker.nextWakeAt() - monotonicMs());
-    this.wakeTimer = setTimeout(
-      this.guard.wrap("tick", () => this.onWake()),
-      delay,
-    );
+    this.wakeTimer = setTimeout(this.onWakeGuarded, delay);
   }
 
   /** The timer fired: whatever is due goes out. If tick() throws, retry in a second, not at once. */
@@ -212,11 +212,7 @@ export class SpeakerHost {
     try {
       actions = this.speaker.tick(monotonicMs());
     } catch (error) {
-      if (!this.stopped)
-        this.wakeTimer = setTimeout(
-          this.guard.wrap("tick", () => this.onWake()),
-          TICK_RETRY_MS,
-        );
+      if (!this.stopped) this.wakeTimer = setTimeout(this.onWakeGuarded, TICK_RETRY_MS);
       throw error;
     }
     return this.send(actions);

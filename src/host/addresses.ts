@@ -4,7 +4,7 @@
  * address's network is what gets announced.
  */
 import { isIPv4, isIPv6 } from "node:net";
-import { PrefixError, parsePrefix } from "../speaker/prefix.js";
+import { maskIpv6, PrefixError, parsePrefix } from "../speaker/prefix.js";
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6, prefixLengthToMask } from "../wire/address.js";
 
 export interface TapAddress {
@@ -35,10 +35,7 @@ const SHAPE = /^([0-9A-Fa-f.:]{2,45})\/(\d{1,3})$/;
 /** The network of an interface address: 198.51.100.1/24 → 198.51.100.0/24. */
 function networkOf(address: string, length: number, v4: boolean): string {
   if (v4) return `${formatIpv4((parseIpv4(address) & prefixLengthToMask(length)) >>> 0)}/${length}`;
-  const words = parseIpv6(address).map(
-    (w, i) => (w & prefixLengthToMask(Math.min(32, Math.max(0, length - 32 * i)))) >>> 0,
-  );
-  return `${formatIpv6([words[0]!, words[1]!, words[2]!, words[3]!])}/${length}`;
+  return `${formatIpv6(maskIpv6(parseIpv6(address), length))}/${length}`;
 }
 
 /** The address must be unicast and its network admissible by the prefix rules (speaker/prefix.ts). */

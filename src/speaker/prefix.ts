@@ -46,7 +46,8 @@ function ipv6Prefix(address: Ipv6Words, length: number): Prefix {
   return { family: "ipv6", address, length, text: `${formatIpv6(address)}/${length}` };
 }
 
-function maskIpv6(words: Ipv6Words, length: number): Ipv6Words {
+/** The first `length` bits of an IPv6 address, the rest zero. */
+export function maskIpv6(words: Ipv6Words, length: number): Ipv6Words {
   const out = words.map((w, i) => (w & prefixLengthToMask(Math.min(32, Math.max(0, length - 32 * i)))) >>> 0);
   return [out[0]!, out[1]!, out[2]!, out[3]!];
 }
