@@ -3,7 +3,7 @@
 # down) the tap in one control-socket round trip, instead of starting Node.js (about 130 ms) for it.
 # Uses no module at all (perl-base is Debian Essential): `use Socket` and `use warnings` alone would
 # take 12 of the 18 ms it costs to start, so the two Linux constants it needs are written out.
-#   perl fast-hook.pl up|down IFNAME     env: RIPLET_SOCKET, RIPLET_ADDRESSES
+#   perl fast-hook.pl up|down IFNAME     env: RIPLET_SOCKET, RIPLET_ADDRESSES, RIPLET_DHCP, RIPLET_RA
 # Exit 0 done, 1 refused by the daemon (one line on stderr), 75 "use the Node.js hook instead": no
 # daemon to talk to, an input this client does not vouch for, or a daemon too old to know the op.
 use strict;
@@ -23,6 +23,16 @@ my @addresses = grep { length } split /[\s,]+/, ($ENV{RIPLET_ADDRESSES} // "");
 exit $FALLBACK if @addresses > 32;
 for (@addresses) { exit $FALLBACK unless m{\A[0-9A-Fa-f.:]{2,45}/[0-9]{1,3}\z} }
 
+# RIPLET_DHCP / RIPLET_RA: 0 or 1 (anything else: the Node.js hook explains what is wrong)
+my $guests = "";
+for (["RIPLET_DHCP", "dhcp"], ["RIPLET_RA", "ra"]) {
+  my ($name, $key) = @$_;
+  my $value = $ENV{$name} // "";
+  next if $value eq "";
+  exit $FALLBACK unless $value eq "0" || $value eq "1";
+  $guests .= ",\"$key\":" . ($value eq "1" ? "true" : "false");
+}
+
 my $path = $ENV{RIPLET_SOCKET} || "/run/riplet/riplet.sock";
 exit $FALLBACK if length($path) > 107;
 socket(my $sock, $AF_UNIX, $SOCK_STREAM, 0) or exit $FALLBACK;
@@ -30,7 +40,7 @@ connect($sock, pack("S Z*", $AF_UNIX, $path)) or exit $FALLBACK;
 
 my $list = join(",", map { "\"$_\"" } @addresses);
 my $request = "{\"id\":1,\"op\":\"hook\",\"action\":\"$action\",\"ifname\":\"$ifname\""
-  . (@addresses ? ",\"addresses\":[$list]" : "") . "}\n";
+  . (@addresses ? ",\"addresses\":[$list]" : "") . ($action eq "up" ? $guests : "") . "}\n";
 # SPEC §6: the down-script never holds QEMU for more than 2 s; an up-script gives up after 5 s.
 local $SIG{ALRM} = sub { print STDERR "riplet hook $action $ifname: no answer from the daemon on $path\n"; exit($action eq "up" ? 1 : 0) };
 alarm($action eq "up" ? 5 : 2);

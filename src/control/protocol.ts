@@ -51,6 +51,9 @@ export const requestSchema = z.discriminatedUnion("op", [
       action: z.enum(["up", "down"]),
       ifname,
       addresses: z.array(z.string().max(64)).max(32).optional(),
+      // RIPLET_DHCP / RIPLET_RA for this one hook: override taps.<ifname> and guests (SPEC §6)
+      dhcp: z.boolean().optional(),
+      ra: z.boolean().optional(),
     })
     .strict(),
   z.object({ id, op: z.literal("routes") }).strict(),

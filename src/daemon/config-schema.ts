@@ -3,8 +3,9 @@
  * it into a DaemonConfig. Meaning checks that need more than one field (next hop vs. prefix family,
  * tap addresses, secrets) are config.ts's.
  */
-import { isIPv4, isIPv6 } from "node:net";
+import { isIP, isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
+import { MAX_DNS_SERVERS } from "../guests/records.js";
 import { checkSchema } from "../health/config.js";
 import { IFNAME } from "../host/addresses.js";
 
@@ -95,8 +96,26 @@ export const configSchema = z
     taps: z
       .record(
         z.string().regex(IFNAME, "a tap's name: 1-15 letters, digits, '.', '_' or '-'"),
-        z.object({ addresses: z.array(z.string()) }).strict(),
+        z
+          .object({
+            addresses: z.array(z.string()),
+            dhcp: z.boolean().optional(),
+            ra: z.boolean().optional(),
+          })
+          .strict(),
       )
+      .optional(),
+    // SPEC §4/§6: addressing for the VMs behind the taps, served by dnsmasq on each tap (guests/)
+    guests: z
+      .object({
+        dhcp: z.boolean().optional(),
+        ra: z.boolean().optional(),
+        dns: z
+          .array(z.string().refine((a) => isIP(a) !== 0, "an IPv4 or IPv6 address, e.g. 203.0.113.53"))
+          .max(MAX_DNS_SERVERS)
+          .optional(),
+      })
+      .strict()
       .optional(),
     maintenance: z.string().min(1).optional(),
     limits: z

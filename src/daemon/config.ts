@@ -4,6 +4,8 @@
  */
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
+import { DNSMASQ_MISSING_FIX, type GuestSettings } from "../guests/plan.js";
+import { findDnsmasq } from "../guests/process.js";
 import { type HealthCheck, healthCheckOf } from "../health/config.js";
 import { AddressError, parseTapAddress } from "../host/addresses.js";
 import { NextHopError, parseNextHop } from "../speaker/next-hop.js";
@@ -34,7 +36,10 @@ export interface DaemonConfig {
   /** allowCommandChecks: routes announced over the socket may carry `check: { command }` (run as root). */
   control: { socket: string; mode: number; group?: string; allowCommandChecks: boolean };
   state: string;
-  taps: Record<string, { addresses: string[] }>;
+  /** Per tap: its addresses and, overriding `guests`, whether its guests get DHCP and RAs. */
+  taps: Record<string, TapConfig>;
+  /** Addressing for the VMs behind the taps (SPEC §4 `guests`); default: off. */
+  guests: GuestSettings;
   /** Health checks of config routes, by prefix: announced only while healthy. */
   checks: Map<string, HealthCheck>;
   /** While this file exists every route is withdrawn (maintenance). */
@@ -70,6 +75,12 @@ export const DEFAULT_LIMITS: Limits = {
   controlReplyBytes: 1024 * 1024,
 };
 
+export interface TapConfig {
+  addresses: string[];
+  dhcp?: boolean;
+  ra?: boolean;
+}
+
 /** Reads a secretFile; injected so parsing stays testable and the file I/O stays at the edge. */
 export type SecretReader = (path: string) => string;
 
@@ -98,7 +109,16 @@ function fail(file: string, text: string, path: readonly PropertyKey[], message:
   throw new ConfigError(`${file}${line ? `:${line}` : ""}: ${fieldName(path) || "(top level)"}: ${message}`);
 }
 
-export function parseConfigText(text: string, file: string, readSecret: SecretReader): DaemonConfig {
+/** Whether dnsmasq is installed; injected so parsing stays testable. */
+export type ToolCheck = () => boolean;
+const dnsmasqInstalled: ToolCheck = () => findDnsmasq() !== undefined;
+
+export function parseConfigText(
+  text: string,
+  file: string,
+  readSecret: SecretReader,
+  hasDnsmasq: ToolCheck = dnsmasqInstalled,
+): DaemonConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const syntax = doc.errors[0];
@@ -111,7 +131,10 @@ export function parseConfigText(text: string, file: string, readSecret: SecretRe
     const issue = deepestIssue(parsed.error.issues);
     fail(file, text, issue.path, issue.message);
   }
-  return normalize(parsed.data, (path, message) => fail(file, text, path, message), readSecret);
+  const failAt: Fail = (path, message) => fail(file, text, path, message);
+  const config = normalize(parsed.data, failAt, readSecret);
+  checkGuestTools(parsed.data, failAt, hasDnsmasq);
+  return config;
 }
 
 interface Issue {
@@ -225,6 +248,19 @@ function checkTapAddresses(taps: RawConfig["taps"], failAt: Fail): void {
   }
 }
 
+/** Guest addressing asked for anywhere needs dnsmasq: refused at load, with the line that fixes it. */
+function checkGuestTools(raw: RawConfig, failAt: Fail, hasDnsmasq: ToolCheck): void {
+  const wanted: (string | number)[][] = [];
+  if (raw.guests?.dhcp) wanted.push(["guests", "dhcp"]);
+  if (raw.guests?.ra) wanted.push(["guests", "ra"]);
+  for (const [name, tap] of Object.entries(raw.taps ?? {})) {
+    if (tap.dhcp) wanted.push(["taps", name, "dhcp"]);
+    if (tap.ra) wanted.push(["taps", name, "ra"]);
+  }
+  if (wanted.length > 0 && !hasDnsmasq())
+    failAt(wanted[0]!, `guest addressing needs dnsmasq, which is not installed; ${DNSMASQ_MISSING_FIX}`);
+}
+
 function configRoutes(raw: RawConfig, failAt: Fail, policy: Policy): RouteSpec[] {
   return (raw.routes ?? []).map((r, i) => {
     const prefix = prefixAt(r.prefix, ["routes", i, "prefix"], failAt, policy);
@@ -265,6 +301,7 @@ function normalize(raw: RawConfig, failAt: Fail, readSecret: SecretReader): Daem
     },
     state: raw.state ?? DEFAULT_STATE_PATH,
     taps: raw.taps ?? {},
+    guests: { dhcp: raw.guests?.dhcp ?? false, ra: raw.guests?.ra ?? false, dns: raw.guests?.dns ?? [] },
     checks: new Map(
       (raw.routes ?? []).flatMap((r, i) =>
         r.check ? [[routes[i]!.prefix.text, healthCheckOf(r.check)] as const] : [],

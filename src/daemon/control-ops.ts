@@ -5,12 +5,13 @@
  */
 import { errorReply, type Reply, type Request, type RouteIn } from "../control/protocol.js";
 import type { ControlCounters } from "../control/server.js";
+import type { GuestReport } from "../guests/servers.js";
 import type { Speaker } from "../speaker/speaker.js";
 import { interfaceNames } from "../transport/interfaces.js";
 import { type AdmitPolicy, admitRoutes, Refusal, withdrawalKeys } from "./admit.js";
 import type { DaemonConfig } from "./config.js";
 import type { Gate } from "./gate.js";
-import { handleHook } from "./hook-op.js";
+import { type GuestOps, handleHook } from "./hook-op.js";
 import type { Logger } from "./log.js";
 import { routesReport, statusReport } from "./reports.js";
 import type { SocketRoute, SocketRoutes } from "./socket-routes.js";
@@ -31,6 +32,8 @@ export interface ControlOpsDeps {
   reload(id: Request["id"]): Promise<Reply>;
   /** What the control socket refused or cut off (undefined before it listens). */
   control?(): ControlCounters | undefined;
+  /** The taps' DHCP/RA servers: started and stopped by the hook op, listed by status. */
+  guests: GuestOps & { report(): GuestReport[] };
   /** The guard's counts: faults caught on the daemon's own async paths, by place. */
   internalErrors?(): { total: number; byPlace: Record<string, number> };
 }
@@ -59,6 +62,7 @@ export class ControlOps {
               specs.map((spec) => ({ spec })),
             ),
           withdrawOwner: (id, owner) => this.withdraw(id, undefined, owner),
+          guests: this.deps.guests,
         });
       case "routes":
         return {
@@ -79,6 +83,7 @@ export class ControlOps {
           healthChecks: this.deps.gate().report(),
           control: { ...(this.deps.control?.() ?? EMPTY_CONTROL) },
           internalErrors: this.deps.internalErrors?.() ?? { total: 0, byPlace: {} },
+          guests: this.deps.guests.report(),
         };
       case "reload":
         return this.deps.reload(request.id);

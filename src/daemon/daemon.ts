@@ -3,9 +3,11 @@
  * decides what goes on the wire, the host runs it, the control server parses requests, and this file
  * connects them and keeps the state file true after every change.
  */
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { errorReply, type Reply, type Request } from "../control/protocol.js";
 import { type ControlServer, startControlServer, stopControlServer } from "../control/server.js";
+import { GuestServers } from "../guests/servers.js";
+import { interfaceExists } from "../host/tap.js";
 import { type AdmitPolicy, admitRoute } from "./admit.js";
 import { ConfigError, type DaemonConfig } from "./config.js";
 import {
@@ -57,10 +59,18 @@ export class Daemon {
   private savedSequence = 0;
   private metrics?: MetricsEndpoint;
   private gate!: Gate;
+  /** The taps' DHCP/RA servers; their files live next to the state file, so they survive restarts. */
+  readonly guests: GuestServers;
 
   constructor(private readonly deps: DaemonDeps) {
     this.config = deps.loadConfig();
     this.guard = new Guard(deps.log);
+    this.guests = new GuestServers({
+      dir: join(dirname(this.config.state), "guests"),
+      log: deps.log,
+      run: (place, fn) => this.guard.run(place, fn),
+      exists: interfaceExists,
+    });
     this.ops = new ControlOps({
       log: deps.log,
       config: () => this.config,
@@ -74,6 +84,7 @@ export class Daemon {
       reload: (id) => this.reload(id),
       control: () => this.server?.counters,
       internalErrors: () => ({ total: this.guard.total, byPlace: { ...this.guard.errors } }),
+      guests: this.guests,
     });
   }
 
@@ -128,6 +139,7 @@ export class Daemon {
     this.gate = new Gate(this.gateTarget(), this.deps.log, this.config.maintenance, this.guard);
     announceConfigRoutes(this.config, this.routeContext, state.health);
     this.restore(state);
+    await this.guests.restore();
     try {
       await this.host.start();
     } catch (error) {
@@ -171,6 +183,7 @@ export class Daemon {
             heldRoutes(this.host.speaker, { config: this.config.routes, socket: this.dynamic }).length,
           control: () => this.server?.counters,
           internalErrors: () => this.guard.errors,
+          guests: () => this.guests.report(),
         },
         host,
         port,
@@ -230,6 +243,7 @@ export class Daemon {
    * while the daemon was down or between two polls.
    */
   private withdrawOrphans(existing: ReadonlySet<string>): void {
+    this.guests.poll(existing);
     const owners = new Set([...this.host.speaker.table.owners(), ...this.dynamic.owners()]);
     const orphans = [...owners].filter((owner) => !existing.has(owner));
     if (orphans.length === 0) return;

@@ -10,6 +10,8 @@
  * interface that exists and is not a tap is refused untouched; one already gone is only withdrawn.
  */
 import { errorReply, type Reply, type Request, type RouteIn } from "../control/protocol.js";
+import { GuestPlanError, type GuestSettings } from "../guests/plan.js";
+import { GuestServerError } from "../guests/process.js";
 import { AddressError, parseTapAddress, type TapAddress } from "../host/addresses.js";
 import * as hostTap from "../host/tap.js";
 import { HostError } from "../host/tap.js";
@@ -32,6 +34,26 @@ export interface HookOpContext {
   announce(id: Request["id"], specs: RouteSpec[]): Promise<Reply>;
   withdrawOwner(id: Request["id"], owner: string): Promise<Reply>;
   tap?: TapOps;
+  /** The taps' DHCP/RA servers (guests/servers.ts). */
+  guests: GuestOps;
+}
+
+/** What the op asks of the guest servers; tests pass fakes. */
+export interface GuestOps {
+  /** Throws what up() would refuse (no dnsmasq, no address to lease), before anything is touched. */
+  check(ifname: string, addresses: TapAddress[], settings: GuestSettings): void;
+  up(ifname: string, addresses: TapAddress[], settings: GuestSettings): Promise<void>;
+  down(ifname: string): Promise<void>;
+}
+
+/** RIPLET_DHCP/RIPLET_RA (in the request) over taps.<ifname>, over the daemon-wide guests. */
+export function guestSettings(request: HookRequest, config: DaemonConfig): GuestSettings {
+  const tap = config.taps[request.ifname];
+  return {
+    dhcp: request.dhcp ?? tap?.dhcp ?? config.guests.dhcp,
+    ra: request.ra ?? tap?.ra ?? config.guests.ra,
+    dns: config.guests.dns,
+  };
 }
 
 function tapAddresses(request: HookRequest, config: DaemonConfig): TapAddress[] {
@@ -56,6 +78,8 @@ async function hookUp(request: HookRequest, ctx: HookOpContext, tap: TapOps): Pr
     addresses.map((a) => ({ prefix: a.network, owner: ifname })),
   );
   if (!Array.isArray(specs)) return specs;
+  const settings = guestSettings(request, ctx.config);
+  if (settings.dhcp || settings.ra) ctx.guests.check(ifname, addresses, settings);
   // The announcement does not wait for the tap's addresses (one `ip` fork, ~10 ms): QEMU runs this
   // before the guest starts, so nothing can use the route before both are done and the reply goes.
   // If the tap cannot be configured, the announcement is taken back and the hook fails.
@@ -71,6 +95,10 @@ async function hookUp(request: HookRequest, ctx: HookOpContext, tap: TapOps): Pr
       ipv4: addresses.some((a) => a.family === "ipv4"),
       ipv6: addresses.some((a) => a.family === "ipv6"),
     });
+    // dnsmasq binds to the tap's addresses, so it starts once they are on. The reply waits for it:
+    // QEMU starts the guest only after this script, and its first DHCPDISCOVER must find a server.
+    if (settings.dhcp || settings.ra) await ctx.guests.up(ifname, addresses, settings);
+    else await ctx.guests.down(ifname); // a previous run of this tap may have served it
   } catch (error) {
     await replied;
     await ctx.withdrawOwner(id, ifname);
@@ -88,6 +116,7 @@ async function hookDown(request: HookRequest, ctx: HookOpContext, tap: TapOps): 
   const exists = tap.interfaceExists(ifname);
   if (exists && !tap.isTunTap(ifname)) return notATap(id, ifname, "acts on");
   const replied = ctx.withdrawOwner(id, ifname); // on the wire before the `ip` fork
+  const guestsDown = ctx.guests.down(ifname);
   let cidrs: string[];
   try {
     cidrs = tapAddresses(request, ctx.config).map((a) => a.cidr);
@@ -97,6 +126,7 @@ async function hookDown(request: HookRequest, ctx: HookOpContext, tap: TapOps): 
   }
   // A tap already gone took its addresses with it; there is nothing left to remove.
   if (exists) await tap.removeAddresses(ifname, cidrs, 1000);
+  await guestsDown;
   return replied;
 }
 
@@ -107,6 +137,8 @@ export async function handleHook(request: HookRequest, ctx: HookOpContext): Prom
   } catch (error) {
     if (error instanceof AddressError) return errorReply(request.id, "BAD_REQUEST", error.message);
     if (error instanceof HostError) return errorReply(request.id, "HOST_ERROR", error.message);
+    if (error instanceof GuestPlanError || error instanceof GuestServerError)
+      return errorReply(request.id, "HOST_ERROR", `guest addressing: ${error.message}`);
     throw error;
   }
 }

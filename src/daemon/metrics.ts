@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Histogram, Registry } from "prom-client";
 import type { ControlCounters } from "../control/server.js";
+import type { GuestReport } from "../guests/servers.js";
 import type { Health } from "../health/state.js";
 import type { Speaker } from "../speaker/speaker.js";
 import type { Guard } from "./guard.js";
@@ -23,12 +24,43 @@ export interface MetricsSource {
   control?(): ControlCounters | undefined;
   /** Faults caught by the daemon's Guard, by place. */
   internalErrors?(): Record<string, number>;
+  /** The taps' DHCP/RA servers, their leases and restarts. */
+  guests?(): GuestReport[];
 }
 
 export interface Metrics {
   registry: Registry;
   /** Observed for every announcement: from the control request to its update leaving the host. */
   announceToSend: Histogram;
+}
+
+/** Per tap serving guests: leases held, whether its dnsmasq runs, how often it was restarted. */
+function guestMetrics(client: typeof import("prom-client"), registry: Registry, source: MetricsSource): void {
+  const gauge = (name: string, help: string, value: (g: GuestReport) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ["tap"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const g of source.guests?.() ?? []) this.set({ tap: g.tap }, value(g));
+      },
+    });
+  gauge("riplet_guest_leases", "DHCPv4 leases the tap's server holds for its guests", (g) => g.leases.length);
+  gauge("riplet_guest_server_up", "1 while the tap's DHCP/RA server (dnsmasq) runs", (g) =>
+    g.running ? 1 : 0,
+  );
+  new client.Counter({
+    name: "riplet_guest_server_restarts_total",
+    help: "Times the tap's DHCP/RA server died and was started again",
+    labelNames: ["tap"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of source.guests?.() ?? []) this.inc({ tap: g.tap }, g.restarts);
+    },
+  });
 }
 
 export async function createMetrics(source: MetricsSource): Promise<Metrics> {
@@ -162,6 +194,7 @@ export async function createMetrics(source: MetricsSource): Promise<Metrics> {
       this.inc({ reason: "line_too_long" }, c.linesTooLong);
     },
   });
+  guestMetrics(client, registry, source);
   new client.Gauge({
     name: "riplet_control_clients",
     help: "Control socket connections open",

@@ -4,6 +4,7 @@
  * (probe.ts gathers it), so each one is testable on its own.
  */
 import { SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
+import { checkGuests, type GuestObservation } from "./guests.js";
 export type Verdict = "ok" | "warn" | "fail";
 
 export interface CheckResult {
@@ -47,6 +48,8 @@ export interface Observations {
   firewall?: { tool: string; drops: string[] };
   /** The gateway's answer to a specific Request for our prefixes: prefix → metric; undefined: no answer. */
   gateway?: { address: string; metrics?: Record<string, number>; error?: string };
+  /** The tap's DHCP/RA server (only with a tap to check). */
+  guests?: GuestObservation;
 }
 
 /** A neighbour heard within this many seconds counts as alive (RFC 2453 route timeout: 180 s). */
@@ -253,6 +256,7 @@ export function runChecks(o: Observations): CheckResult[] {
     ...checkSequence(o),
     ...checkUplinks(o),
     ...checkTap(o),
+    ...checkGuests(o.guests),
     ...checkForwarding(o),
     checkRpFilter(o),
     checkFirewall(o),

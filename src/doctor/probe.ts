@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { callDaemon } from "../control/client.js";
 import type { DaemonConfig } from "../daemon/config.js";
+import type { GuestReport } from "../guests/servers.js";
 import { runCommand } from "../host/exec.js";
 import type { AuthConfig } from "../speaker/types.js";
 import { encodeRipv2 } from "../speaker/updates.js";
@@ -19,6 +20,7 @@ import { INFINITY_METRIC, RIPNG_VERSION } from "../wire/constants.js";
 import * as ripng from "../wire/ripng.js";
 import * as ripv2 from "../wire/ripv2.js";
 import type { LinkObservation, NeighborObservation, Observations } from "./checks.js";
+import { type GuestObservation, observeSockets } from "./guests.js";
 
 function readSysctl(path: string): string {
   try {
@@ -138,14 +140,38 @@ export interface ProbeOptions {
   gateway?: string;
 }
 
+/** The tap's guest server as the daemon reports it, what the config asks, and its sockets. */
+async function observeGuests(
+  tap: string,
+  reports: GuestReport[] | undefined,
+  config: DaemonConfig | undefined,
+): Promise<GuestObservation> {
+  const report = reports?.find((g) => g.tap === tap);
+  const perTap = config?.taps[tap];
+  const configured = config && {
+    dhcp: perTap?.dhcp ?? config.guests.dhcp,
+    ra: perTap?.ra ?? config.guests.ra,
+  };
+  const listening =
+    report?.running && report.pid !== null ? await observeSockets(report.pid, tap) : undefined;
+  return {
+    tap,
+    ...(configured ? { configured } : {}),
+    ...(report ? { report } : {}),
+    ...(listening ? { listening } : {}),
+  };
+}
+
 export async function observe(options: ProbeOptions): Promise<Observations> {
   let daemon: Observations["daemon"];
+  let guests: GuestReport[] | undefined;
   try {
     const [status, routes] = await Promise.all([
       callDaemon(options.socket, { id: 1, op: "status" }, 2000),
       callDaemon(options.socket, { id: 2, op: "routes" }, 2000),
     ]);
     if (!status.ok || !routes.ok) throw new Error("the daemon refused the status request");
+    guests = Array.isArray(status.guests) ? (status.guests as GuestReport[]) : undefined;
     daemon = {
       reachable: true,
       neighbors: status.neighbors as NeighborObservation[],
@@ -170,6 +196,7 @@ export async function observe(options: ProbeOptions): Promise<Observations> {
     daemon,
     uplinks: await Promise.all(uplinkNames.map(observeLink)),
     ...(options.tap ? { tap: await observeLink(options.tap) } : {}),
+    ...(options.tap ? { guests: await observeGuests(options.tap, guests, options.config) } : {}),
     forwarding: {
       ipv4: readSysctl("/proc/sys/net/ipv4/ip_forward"),
       ipv6: readSysctl("/proc/sys/net/ipv6/conf/all/forwarding"),

@@ -52,6 +52,21 @@ async function tapAddresses(ctx: HookContext): Promise<TapAddress[]> {
   return addresses.map((a) => parseTapAddress(String(a)));
 }
 
+/** RIPLET_DHCP / RIPLET_RA = 0 or 1: this one VM's guest addressing, over the config (SPEC §6). */
+export function guestOverrides(env: NodeJS.ProcessEnv): { dhcp?: boolean; ra?: boolean } {
+  const out: { dhcp?: boolean; ra?: boolean } = {};
+  for (const [name, key] of [
+    ["RIPLET_DHCP", "dhcp"],
+    ["RIPLET_RA", "ra"],
+  ] as const) {
+    const value = env[name];
+    if (value === undefined || value === "") continue;
+    if (value !== "0" && value !== "1") throw new Error(`${name}=${JSON.stringify(value)}: give 0 or 1`);
+    out[key] = value === "1";
+  }
+  return out;
+}
+
 /** Starts `riplet daemon` in the background, logging to DAEMON_LOG, and waits for its socket. */
 async function startDaemon(ctx: HookContext): Promise<void> {
   if (!existsSync(ctx.config)) {
@@ -134,7 +149,15 @@ export async function hookUp(ctx: HookContext, io: HookIo): Promise<number> {
     if (!isTunTap(ctx.ifname))
       return fail(`${ctx.ifname} is not a tun/tap device; the hook only configures VM taps`);
     const cidrs = addresses.map((a) => a.cidr);
-    let reply = await ask(ctx, { id: 1, op: "hook", action: "up", ifname: ctx.ifname, addresses: cidrs });
+    const guests = guestOverrides(ctx.env);
+    let reply = await ask(ctx, {
+      id: 1,
+      op: "hook",
+      action: "up",
+      ifname: ctx.ifname,
+      addresses: cidrs,
+      ...guests,
+    });
     if (!reply.ok && reply.error.code === "UNKNOWN_OP") reply = await upByHand(ctx, addresses);
     if (!reply.ok) return fail(reply.error.message);
     return EXIT_OK;
@@ -164,27 +187,26 @@ export async function hookDown(ctx: HookContext, io: HookIo, host: DownHost = HO
   }
   const deadline = Date.now() + DOWN_BUDGET_MS - 100;
   const left = () => Math.max(50, deadline - Date.now());
+  const say = (message: string) => io.err(`riplet hook down ${ctx.ifname}: ${message}`);
   const work = (async () => {
-    try {
-      await callDaemon(ctx.socket, { id: 1, op: "withdraw", owner: ctx.ifname }, Math.min(1200, left()));
-    } catch (error) {
-      io.err(
-        `riplet hook down ${ctx.ifname}: ${(error as Error).message} (the daemon withdraws owned routes itself when the tap goes)`,
-      );
-    }
     let addresses: TapAddress[] = [];
     try {
       addresses = await tapAddresses(ctx);
     } catch (error) {
-      io.err(`riplet hook down ${ctx.ifname}: ${(error as Error).message}`);
+      say((error as Error).message);
     }
-    await host
-      .removeAddresses(
-        ctx.ifname,
-        addresses.map((a) => a.cidr),
-        left(),
-      )
-      .catch((error: Error) => io.err(`riplet hook down ${ctx.ifname}: ${error.message}`));
+    const cidrs = addresses.map((a) => a.cidr);
+    // The daemon's hook op withdraws, stops the tap's DHCP/RA server and removes the addresses.
+    try {
+      const request = { id: 1, op: "hook", action: "down", ifname: ctx.ifname, addresses: cidrs } as const;
+      const reply = await callDaemon(ctx.socket, request, Math.min(1200, left()));
+      if (reply.ok) return;
+      if (reply.error.code !== "UNKNOWN_OP") say(reply.error.message);
+      else await callDaemon(ctx.socket, { id: 2, op: "withdraw", owner: ctx.ifname }, Math.min(1200, left()));
+    } catch (error) {
+      say(`${(error as Error).message} (the daemon withdraws owned routes itself when the tap goes)`);
+    }
+    await host.removeAddresses(ctx.ifname, cidrs, left()).catch((error: Error) => say(error.message));
   })();
   await Promise.race([work, new Promise((r) => setTimeout(r, left()).unref())]);
   return EXIT_OK;

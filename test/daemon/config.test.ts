@@ -180,3 +180,41 @@ describe("config (SPEC §4)", () => {
     expect(message).not.toContain("0123456789abcdefXYZ");
   });
 });
+
+describe("guests (SPEC §4): addressing for the VMs behind the taps", () => {
+  const withDnsmasq = (text: string, installed: boolean) =>
+    parseConfigText(text, "riplet.yaml", noSecrets, () => installed);
+
+  it("is off unless asked for; taps.<ifname> may turn it on or off per tap", () => {
+    expect(withDnsmasq("interfaces: [{ name: eth0 }]\n", false).guests).toEqual({
+      dhcp: false,
+      ra: false,
+      dns: [],
+    });
+    const config = withDnsmasq(
+      "interfaces: [{ name: eth0 }]\nguests: { dhcp: true, ra: true, dns: [203.0.113.53, '2001:db8::53'] }\ntaps: { tap0: { addresses: [198.51.100.1/24], ra: false } }\n",
+      true,
+    );
+    expect(config.guests).toEqual({ dhcp: true, ra: true, dns: ["203.0.113.53", "2001:db8::53"] });
+    expect(config.taps.tap0).toEqual({ addresses: ["198.51.100.1/24"], ra: false });
+  });
+
+  it("without dnsmasq installed is refused at load, naming the field and the apt line", () => {
+    const attempt = () =>
+      withDnsmasq(
+        "interfaces: [{ name: eth0 }]\ntaps:\n  tap0: { addresses: [198.51.100.1/24], dhcp: true }\n",
+        false,
+      );
+    expect(attempt).toThrow(
+      "riplet.yaml:3: taps.tap0.dhcp: guest addressing needs dnsmasq, which is not installed; install it with: apt-get install -y dnsmasq-base",
+    );
+    // off everywhere: dnsmasq is not needed
+    expect(() => withDnsmasq("interfaces: [{ name: eth0 }]\nguests: { dhcp: false }\n", false)).not.toThrow();
+  });
+
+  it("refuses a DNS server that is not an address", () => {
+    expect(error("interfaces: [{ name: eth0 }]\nguests: { dns: [ns1.example] }\n")).toMatch(
+      /guests\.dns\[0\]: an IPv4 or IPv6 address/,
+    );
+  });
+});

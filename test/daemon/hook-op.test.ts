@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Reply, Request, RouteIn } from "../../src/control/protocol.js";
 import type { DaemonConfig } from "../../src/daemon/config.js";
-import { type HookRequest, handleHook, type TapOps } from "../../src/daemon/hook-op.js";
+import { type GuestOps, type HookRequest, handleHook, type TapOps } from "../../src/daemon/hook-op.js";
+import { GuestPlanError } from "../../src/guests/plan.js";
+import { GuestServerError } from "../../src/guests/process.js";
 import { HostError } from "../../src/host/tap.js";
 import { parsePrefix } from "../../src/speaker/prefix.js";
 import type { RouteSpec } from "../../src/speaker/table.js";
@@ -14,6 +16,10 @@ function harness(
     tun?: boolean;
     exists?: boolean;
     failTap?: boolean;
+    guests?: Partial<DaemonConfig["guests"]>;
+    /** The guest server refuses (check) or fails to start (up) with this message. */
+    guestRefusal?: string;
+    guestStartFailure?: string;
   } = {},
 ) {
   const log: string[] = [];
@@ -32,8 +38,26 @@ function harness(
       log.push(`remove ${name} ${cidrs.join(" ")}`);
     },
   };
+  const guests: GuestOps = {
+    check: () => {
+      if (options.guestRefusal) throw new GuestPlanError(options.guestRefusal);
+    },
+    up: async (name, addresses, settings) => {
+      log.push(
+        `guests up ${name} ${addresses.map((a) => a.cidr).join(" ")} dhcp=${settings.dhcp} ra=${settings.ra} dns=${settings.dns.join(",")}`,
+      );
+      if (options.guestStartFailure) throw new GuestServerError(options.guestStartFailure);
+    },
+    down: async (name) => {
+      log.push(`guests down ${name}`);
+    },
+  };
   const ctx = {
-    config: { taps: options.taps ?? {} } as unknown as DaemonConfig,
+    config: {
+      taps: options.taps ?? {},
+      guests: { dhcp: false, ra: false, dns: [], ...options.guests },
+    } as unknown as DaemonConfig,
+    guests,
     admit: (id: Request["id"], routes: RouteIn[]): RouteSpec[] | Reply => {
       const bad = routes.find((r) => r.prefix === options.refuse);
       if (bad)
@@ -73,6 +97,7 @@ describe("the control socket's hook op", () => {
       "configure tap0 198.51.100.1/24 2001:db8:42::1/64",
       "announce 198.51.100.0/24@tap0 2001:db8:42::/64@tap0",
       "forwarding 46",
+      "guests down tap0", // guests off: whatever served an earlier VM on this tap stops
     ]);
   });
 
@@ -135,7 +160,7 @@ describe("the control socket's hook op", () => {
     const h = harness();
     const reply = await h.run({ action: "down", ifname: "tap0", addresses: ["198.51.100.1/24"] });
     expect(reply).toMatchObject({ ok: true });
-    expect(h.log).toEqual(["withdraw tap0", "remove tap0 198.51.100.1/24"]);
+    expect(h.log).toEqual(["withdraw tap0", "guests down tap0", "remove tap0 198.51.100.1/24"]);
   });
 
   it("down on an interface that is not a tap (the uplink) is refused and touches nothing", async () => {
@@ -156,7 +181,7 @@ describe("the control socket's hook op", () => {
     const h = harness({ tun: false, exists: false });
     const reply = await h.run({ action: "down", ifname: "tap0", addresses: ["198.51.100.1/24"] });
     expect(reply).toMatchObject({ ok: true });
-    expect(h.log).toEqual(["withdraw tap0"]);
+    expect(h.log).toEqual(["withdraw tap0", "guests down tap0"]);
   });
 
   it("refuses an address with anything after ADDRESS/LEN, before it reaches ip -batch", async () => {
@@ -166,5 +191,60 @@ describe("the control socket's hook op", () => {
       expect(reply).toMatchObject({ ok: false, error: { code: "BAD_REQUEST" } });
       expect(h.log.filter((l) => l.startsWith("configure") || l.startsWith("remove"))).toEqual([]);
     }
+  });
+
+  describe("guest addressing (SPEC §6)", () => {
+    const up = { action: "up", ifname: "tap0", addresses: ["198.51.100.1/24", "2001:db8:42::1/64"] } as const;
+
+    it("guests on: the tap's server starts after its addresses are on, with the config's DNS", async () => {
+      const h = harness({ guests: { dhcp: true, ra: true, dns: ["203.0.113.53"] } });
+      expect(await h.run(up)).toMatchObject({ ok: true });
+      expect(h.log).toEqual([
+        "configure tap0 198.51.100.1/24 2001:db8:42::1/64",
+        "announce 198.51.100.0/24@tap0 2001:db8:42::/64@tap0",
+        "forwarding 46",
+        "guests up tap0 198.51.100.1/24 2001:db8:42::1/64 dhcp=true ra=true dns=203.0.113.53",
+      ]);
+    });
+
+    it("taps.<ifname> overrides guests, and RIPLET_DHCP/RIPLET_RA (the request) override both", async () => {
+      const h = harness({ guests: { dhcp: true, ra: true }, taps: { tap0: { addresses: [], ra: false } } });
+      await h.run(up);
+      expect(h.log.at(-1)).toBe("guests up tap0 198.51.100.1/24 2001:db8:42::1/64 dhcp=true ra=false dns=");
+      const g = harness({ guests: { dhcp: true, ra: true }, taps: { tap0: { addresses: [], ra: false } } });
+      await g.run({ ...up, dhcp: false, ra: true });
+      expect(g.log.at(-1)).toBe("guests up tap0 198.51.100.1/24 2001:db8:42::1/64 dhcp=false ra=true dns=");
+    });
+
+    it("a refusal (no dnsmasq, no address to lease) leaves the tap and the table untouched", async () => {
+      const h = harness({
+        guests: { dhcp: true },
+        guestRefusal: "dnsmasq is not installed; install it with: apt-get install -y dnsmasq-base",
+      });
+      const reply = await h.run(up);
+      expect(reply).toEqual({
+        id: 1,
+        ok: false,
+        error: {
+          code: "HOST_ERROR",
+          message:
+            "guest addressing: dnsmasq is not installed; install it with: apt-get install -y dnsmasq-base",
+        },
+      });
+      expect(h.log).toEqual([]);
+    });
+
+    it("a server that does not start takes the announcement back and fails the hook", async () => {
+      const h = harness({
+        guests: { dhcp: true },
+        guestStartFailure: "dnsmasq did not start: failed to bind",
+      });
+      const reply = await h.run(up);
+      expect(reply).toMatchObject({
+        ok: false,
+        error: { code: "HOST_ERROR", message: "guest addressing: dnsmasq did not start: failed to bind" },
+      });
+      expect(h.log.at(-1)).toBe("withdraw tap0");
+    });
   });
 });

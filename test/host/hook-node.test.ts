@@ -57,3 +57,12 @@ describe("hook up (Node.js)", () => {
     ]);
   });
 });
+
+describe("RIPLET_DHCP / RIPLET_RA", () => {
+  it("are 0 or 1 for this one hook, unset means the config decides, anything else is refused", async () => {
+    const { guestOverrides } = await import("../../src/host/hook.js");
+    expect(guestOverrides({})).toEqual({});
+    expect(guestOverrides({ RIPLET_DHCP: "1", RIPLET_RA: "0" })).toEqual({ dhcp: true, ra: false });
+    expect(() => guestOverrides({ RIPLET_DHCP: "yes" })).toThrow('RIPLET_DHCP="yes": give 0 or 1');
+  });
+});

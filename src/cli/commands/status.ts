@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import type { ControlCounters } from "../../control/server.js";
 import type { statusReport } from "../../daemon/reports.js";
+import type { GuestReport } from "../../guests/servers.js";
 import { SEQUENCE_EXHAUSTED_FIX } from "../../speaker/sequence.js";
 import { ask } from "../daemon-client.js";
 import { type CliIo, EXIT_OK } from "../io.js";
@@ -11,6 +12,7 @@ type Status = ReturnType<typeof statusReport> & {
   healthChecks?: { prefix: string; health: string; since?: number; detail?: string }[];
   control?: ControlCounters;
   internalErrors?: { total: number; byPlace: Record<string, number> };
+  guests?: GuestReport[];
 };
 
 /** "A=1 B=2" for any counters by reason: new reasons show up without touching this file. */
@@ -47,6 +49,26 @@ function ago(unixMs: number | undefined): string {
   return unixMs === undefined ? "" : ` for ${Math.max(0, Math.round((Date.now() - unixMs) / 1000))}s`;
 }
 
+/** Each tap serving guests: its server, and one line per lease (MAC, address, hostname, expiry). */
+function guests(list: GuestReport[] | undefined): string[] {
+  if (!list || list.length === 0) return [];
+  const lines = ["Guests:"];
+  for (const g of list) {
+    const serves = [g.dhcp ? "DHCPv4" : "", g.ra ? "RA" : ""].filter(Boolean).join(" + ");
+    const state = g.running ? `dnsmasq pid ${g.pid}` : `NOT RUNNING${g.lastError ? ` (${g.lastError})` : ""}`;
+    const restarts = g.restarts > 0 ? `, restarted ${g.restarts}x` : "";
+    lines.push(`  ${g.tap.padEnd(12)} ${serves}, ${state}${restarts}, ${g.leases.length} lease(s)`);
+    for (const l of g.leases) {
+      const left =
+        l.expires === null
+          ? "never expires"
+          : `expires in ${Math.max(0, Math.round(l.expires - Date.now() / 1000))}s`;
+      lines.push(`    ${l.mac}  ${l.address.padEnd(15)}  ${(l.hostname ?? "-").padEnd(16)} ${left}`);
+    }
+  }
+  return lines;
+}
+
 function render(status: Status): string[] {
   const lines = [...alarms(status), "Interfaces:"];
   for (const i of status.interfaces) {
@@ -72,6 +94,7 @@ function render(status: Status): string[] {
       `  ${c.prefix.padEnd(28)} ${c.health.padEnd(8)}${ago(c.since)}${c.detail ? `  (${c.detail})` : ""}`,
     );
   }
+  lines.push(...guests(status.guests));
   if (status.maintenance) lines.push("MAINTENANCE: the maintenance file exists; every route is withdrawn");
   const c = status.counters;
   lines.push(
@@ -88,7 +111,7 @@ export function statusCommand(io: CliIo, setExit: (code: number) => void, socket
   return new Command("status")
     .summary("show interfaces, neighbours heard and counters")
     .description(
-      "What the daemon sees: its uplinks, every RIP/RIPng neighbour heard (last heard, routes, bad packets and routes by reason), and packet counters.",
+      "What the daemon sees: its uplinks, every RIP/RIPng neighbour heard (last heard, routes, bad packets and routes by reason), the taps whose guests it addresses with their DHCP leases, and packet counters.",
     )
     .option("--json", "one JSON object")
     .addHelpText(
