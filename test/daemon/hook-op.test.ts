@@ -194,7 +194,7 @@ describe("the control socket's hook op", () => {
   });
 
   describe("guest addressing (SPEC §6)", () => {
-    const up = { action: "up", ifname: "tap0", addresses: ["198.51.100.1/24", "2001:db8:42::1/64"] } as const;
+    const up = { action: "up" as const, ifname: "tap0", addresses: ["198.51.100.1/24", "2001:db8:42::1/64"] };
 
     it("guests on: the tap's server starts after its addresses are on, with the config's DNS", async () => {
       const h = harness({ guests: { dhcp: true, ra: true, dns: ["203.0.113.53"] } });
