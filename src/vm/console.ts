@@ -44,7 +44,10 @@ export class ConsoleParser {
     if (this.tail.length > TAIL_LINES) this.tail.shift();
     this.sink.line?.(line);
     const event = EVENT.exec(line);
-    if (event) return this.onEvent(event[1]!, event[2]!);
+    if (event) {
+      this.onEvent(event[1]!, event[2]!);
+      return;
+    }
     const begin = BEGIN.exec(line);
     if (begin) {
       this.open = { id: Number(begin[1]), base64: [] };

@@ -44,7 +44,21 @@ const pad4 = (n: number): number => (4 - (n % 4)) % 4;
 function header(h: Header): Buffer {
   const name = Buffer.from(`${h.name}\0`, "utf8");
   // ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor rdevminor namesize check
-  const fields = [h.ino, h.mode, 0, 0, h.nlink, h.mtime, h.size, 0, 0, h.rdevMajor, h.rdevMinor, name.length, 0];
+  const fields = [
+    h.ino,
+    h.mode,
+    0,
+    0,
+    h.nlink,
+    h.mtime,
+    h.size,
+    0,
+    0,
+    h.rdevMajor,
+    h.rdevMinor,
+    name.length,
+    0,
+  ];
   const text = Buffer.from(MAGIC + fields.map(hex8).join(""), "ascii");
   return Buffer.concat([text, name, Buffer.alloc(pad4(HEADER_BYTES + name.length))]);
 }
@@ -93,6 +107,8 @@ export function encodeNewc(entries: readonly CpioEntry[], mtime = 0): Buffer {
       Buffer.alloc(pad4(data.length)),
     );
   });
-  parts.push(header({ ino: 0, mode: 0, nlink: 1, mtime: 0, size: 0, rdevMajor: 0, rdevMinor: 0, name: TRAILER }));
+  parts.push(
+    header({ ino: 0, mode: 0, nlink: 1, mtime: 0, size: 0, rdevMajor: 0, rdevMinor: 0, name: TRAILER }),
+  );
   return Buffer.concat(parts);
 }

@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { ConsoleParser, type GuestEventName, runLine } from "./console.js";
-import { type GuestAddressing, kernelCommandLine } from "./init.js";
 import type { GuestImage } from "./image.js";
+import { type GuestAddressing, kernelCommandLine } from "./init.js";
 
 export const QEMU_BIN = "qemu-system-x86_64";
 const STDERR_KEEP = 4096;
@@ -51,8 +51,13 @@ export class GuestError extends Error {
 /** The QEMU argv (with `ip netns exec NS` in front when a namespace is given). Throws on bad input. */
 export function qemuArgv(opts: GuestOptions): string[] {
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(opts.ifname))
-    throw new GuestError(`tap name ${JSON.stringify(opts.ifname)} is not a Linux interface name (1-15 characters)`);
-  if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(opts.mac) || (Number.parseInt(opts.mac.slice(0, 2), 16) & 1) === 1)
+    throw new GuestError(
+      `tap name ${JSON.stringify(opts.ifname)} is not a Linux interface name (1-15 characters)`,
+    );
+  if (
+    !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(opts.mac) ||
+    (Number.parseInt(opts.mac.slice(0, 2), 16) & 1) === 1
+  )
     throw new GuestError(`guest MAC ${opts.mac} is not a unicast MAC address like 52:54:00:12:34:56`);
   const paths = [opts.image.kernel, opts.image.initrd, opts.script ?? "", opts.downscript ?? ""];
   const withComma = paths.find((p) => p.includes(","));
@@ -61,8 +66,26 @@ export function qemuArgv(opts: GuestOptions): string[] {
   const netdev = `tap,id=n0,ifname=${opts.ifname},script=${opts.script ?? "no"},downscript=${opts.downscript ?? "no"}`;
   const qemu = [
     QEMU_BIN,
-    ...["-machine", "q35", "-accel", "tcg,tb-size=32", "-m", String(opts.memoryMb ?? 128), "-nodefaults", "-no-reboot"],
-    ...["-display", "none", "-monitor", "none", "-chardev", "stdio,id=s0,signal=off", "-serial", "chardev:s0"],
+    ...[
+      "-machine",
+      "q35",
+      "-accel",
+      "tcg,tb-size=32",
+      "-m",
+      String(opts.memoryMb ?? 128),
+      "-nodefaults",
+      "-no-reboot",
+    ],
+    ...[
+      "-display",
+      "none",
+      "-monitor",
+      "none",
+      "-chardev",
+      "stdio,id=s0,signal=off",
+      "-serial",
+      "chardev:s0",
+    ],
     ...["-kernel", opts.image.kernel, "-initrd", opts.image.initrd, "-append", append],
     ...["-netdev", netdev, "-device", `virtio-net-pci,netdev=n0,mac=${opts.mac}`],
   ];
@@ -142,7 +165,9 @@ export class Guest {
     if (outcome === "spoke") return guest;
     if (outcome === "silent") {
       guest.kill("SIGKILL");
-      throw new GuestError(`guest ${guest.pid}: no console output within ${START_TIMEOUT_MS} ms\n${guest.describe()}`);
+      throw new GuestError(
+        `guest ${guest.pid}: no console output within ${START_TIMEOUT_MS} ms\n${guest.describe()}`,
+      );
     }
     throw new GuestError(startFailure(outcome.code, guest.stderr));
   }
@@ -183,7 +208,10 @@ export class Guest {
         if (this.events[event] !== undefined) done();
         else if (!this.running) done(`guest ${this.pid}: QEMU exited before "${event}"`);
       };
-      const timer = setTimeout(() => done(`guest ${this.pid}: no "${event}" within ${timeoutMs} ms`), timeoutMs);
+      const timer = setTimeout(
+        () => done(`guest ${this.pid}: no "${event}" within ${timeoutMs} ms`),
+        timeoutMs,
+      );
       this.watchers.add(check);
       check();
     });

@@ -64,7 +64,13 @@ function moduleFiles(modulesDir: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const line of readFileSync(join(modulesDir, "modules.dep"), "utf8").split("\n")) {
     const file = line.slice(0, line.indexOf(":"));
-    if (file) files.set(basename(file).replace(/\.ko(\.\w+)?$/, "").replace(/-/g, "_"), file);
+    if (file)
+      files.set(
+        basename(file)
+          .replace(/\.ko(\.\w+)?$/, "")
+          .replace(/-/g, "_"),
+        file,
+      );
   }
   return files;
 }
@@ -85,7 +91,8 @@ function resolveModules(modulesDir: string): GuestKernel["modules"] | { missing:
   for (const name of VIRTIO_NET_MODULES) {
     if (builtin.has(name)) continue;
     const file = files.get(name);
-    if (!file) return { missing: `module ${name} is not in ${modulesDir}; install with: ${GUEST_PACKAGES_FIX}` };
+    if (!file)
+      return { missing: `module ${name} is not in ${modulesDir}; install with: ${GUEST_PACKAGES_FIX}` };
     modules.push({ name, path: join(modulesDir, file) });
   }
   return modules;
@@ -119,7 +126,13 @@ export function findGuestKernel(roots: GuestRoots = SYSTEM_ROOTS): GuestKernel |
   const modulesDir = join(roots.modules, version);
   const modules = resolveModules(modulesDir);
   if ("missing" in modules) return modules;
-  return { version, kernel: join(roots.boot, `vmlinuz-${version}`), modulesDir, busybox: roots.busybox, modules };
+  return {
+    version,
+    kernel: join(roots.boot, `vmlinuz-${version}`),
+    modulesDir,
+    busybox: roots.busybox,
+    modules,
+  };
 }
 
 const execFileBuffer = promisify(execFile);
@@ -149,7 +162,20 @@ function cacheKey(k: GuestKernel): string {
 }
 
 async function initramfsEntries(k: GuestKernel): Promise<CpioEntry[]> {
-  const dirs = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "etc", "root", "mods"];
+  const dirs = [
+    "bin",
+    "sbin",
+    "usr",
+    "usr/bin",
+    "usr/sbin",
+    "dev",
+    "proc",
+    "sys",
+    "tmp",
+    "etc",
+    "root",
+    "mods",
+  ];
   const entries: CpioEntry[] = dirs.map((path) => ({ type: "dir", path }));
   entries.push(
     // the kernel opens /dev/console for /init's stdio before anything is mounted
