@@ -195,8 +195,11 @@ async function initramfsEntries(k: GuestKernel): Promise<CpioEntry[]> {
  * The guest image, from the cache in `cacheDir` when it is there, else built (newc cpio, gzip) and
  * cached. Throws GuestImageMissing, one line with the apt-get fix, when the packages are not installed.
  */
-export async function buildGuestImage(cacheDir: string = DEFAULT_GUEST_CACHE): Promise<GuestImage> {
-  const found = findGuestKernel();
+export async function buildGuestImage(
+  cacheDir: string = DEFAULT_GUEST_CACHE,
+  roots: GuestRoots = SYSTEM_ROOTS,
+): Promise<GuestImage> {
+  const found = findGuestKernel(roots);
   if ("missing" in found) throw new GuestImageMissing(found.missing);
   const initrd = join(cacheDir, `initrd-${found.version}-${cacheKey(found)}.cpio.gz`);
   const image = { kernel: found.kernel, initrd, kernelVersion: found.version };
