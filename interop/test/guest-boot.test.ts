@@ -80,7 +80,7 @@ guestDescribe("a real Linux guest behind a tap (QEMU TCG, cloud kernel, busybox)
 
   async function httpGet(ns: string, host: string): Promise<string> {
     const url = host.includes(":") ? `http://[${host}]/` : `http://${host}/`;
-    // Node's fetch, not busybox wget: the static busybox crashes in glibc's resolver on the host
+    // Node's fetch, not busybox wget: busybox 1.35's wget segfaults when given a timeout (-T)
     const get =
       "fetch(process.argv[1],{signal:AbortSignal.timeout(5000)}).then(r=>r.text()).then(t=>process.stdout.write(t))";
     return (await lab.exec(ns, [process.execPath, "-e", get, url])).stdout;
