@@ -8,7 +8,16 @@
 # Daemons of labs (this suite's, interop/capture-fixtures.sh's, anybody's) are left alone.
 set -euo pipefail
 
-PACKAGES=(frr bird2 tcpdump iproute2 qemu-system-x86)
+# dnsmasq-base: DHCPv4 + RA on the taps; linux-image-cloud-amd64 + busybox-static: the real guest (src/vm);
+# libvirt: the libvirt test starts its own libvirtd. Installing libvirt-daemon-system where systemd is
+# not running (containers, CI images) works as is (checked with 9.0.0-4+deb12u2): its postinst starts
+# services only through deb-systemd-invoke behind a /run/systemd/system test, each call `|| true`, and
+# invoke-rc.d blocks by itself when there is no init system and no policy-rc.d.
+PACKAGES=(
+	frr bird2 tcpdump iproute2 qemu-system-x86
+	dnsmasq-base linux-image-cloud-amd64 busybox-static
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-daemon-system
+)
 
 log() { printf 'setup:interop: %s\n' "$*"; }
 
@@ -82,8 +91,19 @@ check() {
 	for f in vtysh bird birdc tcpdump ip qemu-system-x86_64; do
 		command -v "$f" >/dev/null || { log "missing $f"; ok=0; }
 	done
+	# sbin paths spelled out: a non-root PATH may not have /usr/sbin
+	for f in /usr/sbin/dnsmasq /usr/bin/virsh /usr/sbin/libvirtd /bin/busybox; do
+		[[ -x $f ]] || { log "missing $f"; ok=0; }
+	done
+	# the guest has no libc: busybox must be busybox-static's, not the dynamic busybox package's
+	if [[ -x /bin/busybox ]] && ! dpkg-query -S /bin/busybox 2>/dev/null | grep -q '^busybox-static:'; then
+		log "/bin/busybox is not from busybox-static; install it with: apt-get install -y busybox-static"
+		ok=0
+	fi
+	local kernels=(/boot/vmlinuz-*-cloud-amd64)
+	[[ -e ${kernels[0]} ]] || { log "missing /boot/vmlinuz-*-cloud-amd64 (linux-image-cloud-amd64)"; ok=0; }
 	((ok == 1)) || exit 1
-	log "ready: $(/usr/lib/frr/ripd --version 2>/dev/null | head -1), $(bird --version 2>&1 | head -1)"
+	log "ready: $(/usr/lib/frr/ripd --version 2>/dev/null | head -1), $(bird --version 2>&1 | head -1), guest kernel ${kernels[-1]##*/vmlinuz-}, $(/usr/sbin/libvirtd --version)"
 }
 
 install_packages
