@@ -155,74 +155,91 @@ export async function startLibvirt(
   const missing = libvirtMissing();
   if (missing !== "") throw new Error(missing);
   const dirs = await prepareDirs(join(lab.dir, "libvirt"));
-  const uri = `qemu:///system?socket=${join(dirs.run, "libvirt-sock")}`;
-  const virsh = async (args: string[]): Promise<string> =>
-    (await exec([VIRSH, "-q", "-c", uri, ...args], { timeoutMs: 60_000 })).stdout;
-
   const virtlogd = spawnPrivate(lab, ns, dirs, "virtlogd", [VIRTLOGD, "-p", join(dirs.run, "virtlogd.pid")]);
   await waitFor(() => existsSync(join(dirs.run, "virtlogd-sock")) || !virtlogd.running, {
     timeoutMs: 10_000,
     what: "virtlogd's socket",
   });
   if (!virtlogd.running) throw new Error(`virtlogd exited at start:\n${virtlogd.describe()}`);
+  const libvirt = new LabLibvirt(lab, ns, dirs, virtlogd, options.env);
+  libvirt.startMs = await libvirt.startDaemon();
+  return libvirt;
+}
 
-  let libvirtd: Child;
-  const startDaemon = async (): Promise<number> => {
+class LabLibvirt implements Libvirt {
+  readonly uri: string;
+  startMs = 0;
+  private libvirtd: Child | undefined;
+  private defined = 0;
+
+  constructor(
+    private readonly lab: Lab,
+    private readonly ns: string,
+    readonly dirs: Record<keyof typeof PRIVATE_DIRS, string>,
+    private readonly virtlogd: Child,
+    private readonly env: NodeJS.ProcessEnv | undefined,
+  ) {
+    this.uri = `qemu:///system?socket=${join(dirs.run, "libvirt-sock")}`;
+  }
+
+  get pid(): number {
+    return Number(readFileSync(join(this.dirs.run, "libvirtd.pid"), "utf8").trim());
+  }
+
+  /** Spawns libvirtd (under the reaper on x86_64); resolves with the ms until `virsh version` answers. */
+  async startDaemon(): Promise<number> {
     const started = performance.now();
-    const argv = [LIBVIRTD, "-p", join(dirs.run, "libvirtd.pid")];
+    const argv = [LIBVIRTD, "-p", join(this.dirs.run, "libvirtd.pid")];
     const reaped = process.arch === "x64" ? ["perl", "-e", REAPER, "--", ...argv] : argv;
-    libvirtd = spawnPrivate(lab, ns, dirs, "libvirtd", reaped, options.env);
-    const daemon = libvirtd;
+    const daemon = spawnPrivate(this.lab, this.ns, this.dirs, "libvirtd", reaped, this.env);
+    this.libvirtd = daemon;
     await waitFor(
       async () => {
         if (!daemon.running) throw new Error(`libvirtd exited at start:\n${daemon.describe()}`);
-        return (await exec([VIRSH, "-c", uri, "version"], { allowFail: true })).code === 0;
+        return (await exec([VIRSH, "-c", this.uri, "version"], { allowFail: true })).code === 0;
       },
       { timeoutMs: 60_000, intervalMs: 100, what: "libvirtd to answer virsh version" },
     );
     return Math.round(performance.now() - started);
-  };
-  const startMs = await startDaemon();
-  let defined = 0;
+  }
 
-  return {
-    uri,
-    dirs,
-    startMs,
-    get pid() {
-      return Number(readFileSync(join(dirs.run, "libvirtd.pid"), "utf8").trim());
-    },
-    virsh,
-    defineDomain: async (xml) => {
-      const file = join(dirs.run, `define-${++defined}.xml`);
-      writeFileSync(file, xml);
-      await virsh(["define", file]);
-    },
-    start: async (name) => {
-      await virsh(["start", name]);
-    },
-    destroy: async (name) => {
-      await virsh(["destroy", name]);
-    },
-    restartDaemon: async (whileDown) => {
-      await libvirtd.stop(10_000);
-      await whileDown?.();
-      return startDaemon();
-    },
-    stop: async () => {
-      if (libvirtd.running) {
-        const running = (await virsh(["list", "--name"]).catch(() => "")).split("\n").filter(Boolean);
-        for (const name of running) await virsh(["destroy", name]).catch(() => undefined);
-      }
-      await libvirtd.stop(10_000);
-      await virtlogd.stop(5000);
-      await killLeftQemus(dirs.run);
-    },
-  };
+  async virsh(args: string[]): Promise<string> {
+    return (await exec([VIRSH, "-q", "-c", this.uri, ...args], { timeoutMs: 60_000 })).stdout;
+  }
+
+  async defineDomain(xml: string): Promise<void> {
+    const file = join(this.dirs.run, `define-${++this.defined}.xml`);
+    writeFileSync(file, xml);
+    await this.virsh(["define", file]);
+  }
+
+  async start(name: string): Promise<void> {
+    await this.virsh(["start", name]);
+  }
+
+  async destroy(name: string): Promise<void> {
+    await this.virsh(["destroy", name]);
+  }
+
+  async restartDaemon(whileDown?: () => void | Promise<void>): Promise<number> {
+    await this.libvirtd?.stop(10_000);
+    await whileDown?.();
+    return this.startDaemon();
+  }
+
+  async stop(): Promise<void> {
+    if (this.libvirtd?.running) {
+      const running = (await this.virsh(["list", "--name"]).catch(() => "")).split("\n").filter(Boolean);
+      for (const name of running) await this.destroy(name).catch(() => undefined);
+    }
+    await this.libvirtd?.stop(10_000);
+    await this.virtlogd.stop(5000);
+    killLeftQemus(this.dirs.run);
+  }
 }
 
 /** QEMUs whose libvirtd died before it could stop them: their pid files name them, /proc confirms. */
-async function killLeftQemus(run: string): Promise<void> {
+function killLeftQemus(run: string): void {
   const qemuRun = join(run, "qemu");
   if (!existsSync(qemuRun)) return;
   for (const f of readdirSync(qemuRun).filter((n) => n.endsWith(".pid"))) {

@@ -283,8 +283,10 @@ libvirtDescribe("libvirt 9.0 runs <script>/<downscript> of an ethernet interface
   });
 });
 
-describe.todo("riplet hooks under libvirt (the lead writes it: real guest routed, addressed, withdrawn)");
-// TODO(lead): with startLibvirt(lab, host) and ethernetDomainXml({ …, script: hooks/qemu-ifup,
-// downscript: hooks/qemu-ifdown }) — the scripts get no RIPLET_* from the environment, so the daemon
-// must run on the default socket or the hooks be wrapped (docs/LIBVIRT.md); taps.<tap>.addresses gives
-// the addresses. virsh start → routed and addressed; virsh destroy → withdrawn.
+// TODO(lead): describe("riplet hooks under libvirt", …) — the real guest routed, addressed, withdrawn.
+// startLibvirt(lab, host) + ethernetDomainXml({ …, script, downscript }) with hooks/qemu-ifup and
+// hooks/qemu-ifdown. libvirt hands the scripts no RIPLET_* variables (see the first test), so either
+// the daemon listens on the default socket with the default config, or script/downscript are wrappers
+// that export RIPLET_SOCKET/RIPLET_CONFIG and exec the hooks (docs/LIBVIRT.md); the addresses come
+// from taps.<tap>.addresses. Tried by hand here: virsh start → tap addressed, both prefixes active
+// (the hook started the daemon); virsh destroy → withdrawn.
