@@ -35,15 +35,14 @@ const PRIVATE_DIRS = {
   etc: "/etc/libvirt",
 } as const;
 
-/** Binds "$1".."$5" over the libvirt directories in a private mount namespace, then execs the rest. */
+/** The directories bound in each daemon's mount namespace: the lab's own four, and the shared cache. */
+const BINDS = [...Object.values(PRIVATE_DIRS), "/var/cache/libvirt"];
+
+/** Binds "$1".."$5" over BINDS in a private mount namespace, then execs the rest of its arguments. */
 const BIND_AND_EXEC = [
   "set -e",
-  'mount --bind "$1" /run/libvirt',
-  'mount --bind "$2" /var/lib/libvirt',
-  'mount --bind "$3" /var/log/libvirt',
-  'mount --bind "$4" /etc/libvirt',
-  'mount --bind "$5" /var/cache/libvirt',
-  "shift 5",
+  ...BINDS.map((target, i) => `mount --bind "$${i + 1}" ${target}`),
+  `shift ${BINDS.length}`,
   'exec "$@"',
 ].join("\n");
 
@@ -69,7 +68,22 @@ export function libvirtMissing(): string {
   if (process.getuid?.() !== 0) missing.push("root");
   for (const path of [LIBVIRTD, VIRTLOGD, VIRSH, QEMU_DRIVER]) if (!existsSync(path)) missing.push(path);
   if (!userExists("libvirt-qemu")) missing.push("the libvirt-qemu user (from libvirt-daemon-system)");
-  return missing.length === 0 ? "" : `missing ${missing.join(", ")}; install with: ${APT_LINE}`;
+  if (missing.length > 0) return `missing ${missing.join(", ")}; install with: ${APT_LINE}`;
+  return apparmorConfinesLibvirtd()
+    ? "AppArmor enforces libvirtd's profile, which runs scripts only from /bin, /sbin, /usr/bin, /usr/sbin " +
+        "and /etc/libvirt/hooks, not a lab's; for the test run: aa-complain /usr/sbin/libvirtd " +
+        "(apt-get install -y apparmor-utils), and aa-enforce /usr/sbin/libvirtd afterwards"
+    : "";
+}
+
+/** True when AppArmor enforces Debian's usr.sbin.libvirtd profile (untested: this machine has no AppArmor). */
+function apparmorConfinesLibvirtd(): boolean {
+  try {
+    const profiles = readFileSync("/sys/kernel/security/apparmor/profiles", "utf8");
+    return /^(\/usr\/sbin\/)?libvirtd \(enforce\)$/m.test(profiles);
+  } catch {
+    return false;
+  }
 }
 
 function userExists(name: string): boolean {
@@ -124,8 +138,7 @@ async function prepareDirs(base: string): Promise<Record<keyof typeof PRIVATE_DI
     for (const f of readdirSync(sub)) if (f.endsWith(".xml")) rmSync(join(sub, f), { force: true });
   }
   // the mount points the binds need; the packages create all of them but /run/libvirt (made at runtime)
-  for (const target of Object.values(PRIVATE_DIRS)) mkdirSync(target, { recursive: true });
-  mkdirSync("/var/cache/libvirt", { recursive: true });
+  for (const target of BINDS) mkdirSync(target, { recursive: true });
   return dirs;
 }
 
@@ -137,7 +150,10 @@ function spawnPrivate(
   argv: string[],
   env?: NodeJS.ProcessEnv,
 ): Child {
-  const binds = [dirs.run, dirs.lib, dirs.log, dirs.etc, LIBVIRT_CACHE];
+  const binds = [
+    ...Object.keys(PRIVATE_DIRS).map((k) => dirs[k as keyof typeof PRIVATE_DIRS]),
+    LIBVIRT_CACHE,
+  ];
   const wrapped = ["unshare", "-m", "--propagation", "private", "sh", "-c", BIND_AND_EXEC, "sh", ...binds];
   return lab.spawn(ns, [...wrapped, ...argv], label, env);
 }
