@@ -8,6 +8,7 @@ export * from "./frr.js";
 export * from "./gateway.js";
 export * from "./kernel.js";
 export * from "./lab.js";
+export * from "./libvirt.js";
 export * from "./preflight.js";
 export * from "./proc.js";
 export * from "./qemu.js";
