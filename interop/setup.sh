@@ -60,7 +60,12 @@ system_daemon_pids() {
 		*" -N "* | *" --pathspace"* | *" -s "* | *" --socket"*) continue ;;
 		esac
 		echo "$pid"
-	done < <(pgrep -a -x 'zebra|staticd|ripd|ripngd|watchfrr|mgmtd|bgpd|ospfd|ospf6d|isisd|bird|bird6' || true)
+	done < <(
+		# one name at a time: pgrep matches nothing (and warns) for a pattern over 15 characters
+		for name in zebra staticd ripd ripngd watchfrr mgmtd bgpd ospfd ospf6d isisd bird bird6; do
+			pgrep -a -x "$name" || true
+		done
+	)
 }
 
 stop_system_services() {

@@ -39,6 +39,7 @@ describe("dnsmasqArgs", () => {
         "--keep-in-foreground",
         "--dhcp-range=198.51.100.2,198.51.100.254,255.255.255.0,3600s",
         "--dhcp-authoritative",
+        "--no-ping",
         "--dhcp-lease-max=256",
         "--dhcp-range=2001:db8:42::,ra-only,64",
         "--enable-ra",
