@@ -1,6 +1,9 @@
 /**
  * `riplet demo` as a user runs it (SPEC §7): it builds its own lab, routes a VM through the real hook
- * path, checks the data path, withdraws, and leaves no namespace behind, also when interrupted.
+ * path, checks the data path, withdraws, and leaves no namespace behind, also when interrupted. With
+ * the guest's packages installed (CI installs them) the VM is a real Linux guest addressed by riplet's
+ * DHCP/RA, reached from the gateway and reaching the gateway's far side; `--no-guest` falls back to
+ * QEMU without a guest and `--no-qemu` to a plain tap, each with the tap's UDP echo as the data path.
  */
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
@@ -14,19 +17,57 @@ async function demoNamespaces(): Promise<string[]> {
 }
 
 interopDescribe("riplet demo", () => {
+  const run = async (label: string, args: string[]) => {
+    const child = startChild(`demo ${label}`, [process.execPath, RIPLET, "demo", ...args, "--json"]);
+    const code = await child.exited;
+    expect(code, child.describe()).toBe(0);
+    return child.jsonLines();
+  };
+
   for (const gateway of ["riplet", "frr", "bird"]) {
-    it(`routes, checks and withdraws a VM with the ${gateway} gateway, and cleans up`, async () => {
-      const child = startChild(`demo ${gateway}`, [
-        process.execPath,
-        RIPLET,
-        "demo",
-        "--gateway",
-        gateway,
-        "--json",
+    it(`boots a real guest, addresses, routes, reaches and withdraws it with the ${gateway} gateway, and cleans up`, async () => {
+      const events = await run(gateway, ["--gateway", gateway]);
+      expect(events.map((e) => e.event)).toEqual([
+        "lab",
+        "gateway",
+        "vm",
+        "learned",
+        "booted",
+        "lease",
+        "slaac",
+        "datapath",
+        "datapath",
+        "far-side",
+        "far-side",
+        "stop",
+        "withdrawn",
+        "cleanup",
       ]);
-      const code = await child.exited;
-      const events = child.jsonLines();
-      expect(code, child.describe()).toBe(0);
+      expect(events.find((e) => e.event === "vm")?.vm).toBe("guest");
+      expect(events.find((e) => e.event === "lease")?.ipv4).toMatch(/^198\.51\.100\.\d+\/24$/);
+      expect(
+        events.filter((e) => e.event === "datapath" || e.event === "far-side").every((e) => e.ok === true),
+      ).toBe(true);
+      console.log(
+        JSON.stringify({
+          test: "demo",
+          gateway,
+          learned: events.find((e) => e.event === "learned"),
+          leaseMs: events.find((e) => e.event === "lease")?.leaseMs,
+          routeAheadOfLeaseMs: events.find((e) => e.event === "lease")?.routeAheadMs,
+          withdrawMs: events.find((e) => e.event === "withdrawn")?.withdrawMs,
+        }),
+      );
+      expect(await demoNamespaces()).toEqual([]);
+    });
+  }
+
+  for (const [flag, kind] of [
+    ["--no-guest", "qemu"],
+    ["--no-qemu", "tap"],
+  ]) {
+    it(`${flag}: ${kind === "qemu" ? "QEMU without a guest" : "a plain tap"}, the tap's echo as the data path`, async () => {
+      const events = await run(flag, [flag!]);
       expect(events.map((e) => e.event)).toEqual([
         "lab",
         "gateway",
@@ -38,15 +79,8 @@ interopDescribe("riplet demo", () => {
         "withdrawn",
         "cleanup",
       ]);
+      expect(events.find((e) => e.event === "vm")?.vm).toBe(kind);
       expect(events.filter((e) => e.event === "datapath").every((e) => e.ok === true)).toBe(true);
-      console.log(
-        JSON.stringify({
-          test: "demo",
-          gateway,
-          learned: events.find((e) => e.event === "learned"),
-          withdrawMs: events.find((e) => e.event === "withdrawn")?.withdrawMs,
-        }),
-      );
       expect(await demoNamespaces()).toEqual([]);
     });
   }

@@ -3,21 +3,18 @@
  * the real hook path (QEMU when installed, else a plain tap and the same hooks); and a narration with
  * the measured milliseconds. Everything is removed on exit, on failure and on Ctrl-C.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { runCommand } from "../host/exec.js";
 import { NetnsLab } from "../host/netns.js";
 import { checkDataPath } from "./datapath.js";
 import { createGateway, type GatewayKind } from "./gateways.js";
+import { FAR_SIDE, narrateGuest } from "./guest-steps.js";
+import { chooseVm } from "./vm.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const RIPLET = join(ROOT, "bin", "riplet.js");
-const HOOK_UP = join(ROOT, "hooks", "qemu-ifup");
-const HOOK_DOWN = join(ROOT, "hooks", "qemu-ifdown");
 
 const VM_V4 = "198.51.100.1/24";
 const VM_V6 = "2001:db8:42::1/64";
@@ -30,6 +27,8 @@ export interface DemoEvents {
 export interface DemoOptions {
   gateway: GatewayKind;
   qemu: "auto" | "never";
+  /** Boot the real Linux guest when its packages are installed (else QEMU without a guest). */
+  guest: boolean;
   timeoutMs: number;
   /** Ctrl-C: the step in flight stops at its next poll and the lab is removed. */
   signal?: AbortSignal;
@@ -50,66 +49,18 @@ async function waitUntil(
   return undefined;
 }
 
-/** The VM: real QEMU (no guest, only its tap and hooks) when installed, else the hooks by hand. */
-interface Vm {
-  how: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Why the VM is not running any more, if it is not. */
-  failed(): string | undefined;
-}
-
-function qemuVm(lab: NetnsLab, ns: string, env: NodeJS.ProcessEnv): Vm {
-  let child: ChildProcess | undefined;
-  return {
-    how: "QEMU (qemu-system-x86_64 -machine none) with -netdev tap,script=hooks/qemu-ifup,downscript=hooks/qemu-ifdown",
-    async start() {
-      const netdev = `tap,id=n0,ifname=tap0,script=${HOOK_UP},downscript=${HOOK_DOWN}`;
-      child = lab.spawn(
-        ns,
-        "qemu-system-x86_64",
-        ["-machine", "none", "-nodefaults", "-display", "none", "-netdev", netdev],
-        env,
-      );
-      // The hooks' own messages matter; QEMU's note that this guest-less netdev has no NIC does not.
-      createInterface({ input: child.stderr! }).on("line", (line) => {
-        if (!/has no peer|terminating on signal/.test(line)) process.stderr.write(`${line}\n`);
-      });
-    },
-    failed: () =>
-      child && child.exitCode !== null
-        ? `QEMU exited with ${child.exitCode}: its up-script failed`
-        : undefined,
-    async stop() {
-      if (!child || child.exitCode !== null) return;
-      const exited = new Promise((r) => child!.once("exit", r));
-      child.kill("SIGTERM"); // QEMU runs the down-script on the way out
-      await exited;
-    },
-  };
-}
-
-function tapVm(lab: NetnsLab, ns: string, env: NodeJS.ProcessEnv): Vm {
-  const hook = (script: string) =>
-    new Promise<void>((resolve, reject) => {
-      const child = spawn("ip", ["netns", "exec", ns, script, "tap0"], {
-        env,
-        stdio: ["ignore", "inherit", "inherit"],
-      });
-      child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${script} exited ${code}`))));
-    });
-  return {
-    how: "a plain tap device and the same hooks (no QEMU)",
-    async start() {
-      await lab.ip(ns, ["tuntap", "add", "dev", "tap0", "mode", "tap"]);
-      await hook(HOOK_UP);
-    },
-    failed: () => undefined,
-    async stop() {
-      await hook(HOOK_DOWN);
-      await lab.ip(ns, ["link", "del", "tap0"]);
-    },
-  };
+/** Without a guest: the gateway reaches the tap's own addresses through riplet's routes (UDP echo). */
+async function tapDataPath(lab: NetnsLab, host: string, gw: string, events: DemoEvents): Promise<void> {
+  for (const target of ["198.51.100.1", "2001:db8:42::1"]) {
+    const rtt = await checkDataPath(lab, host, gw, target);
+    events.say(
+      "datapath",
+      rtt === undefined
+        ? `Data path: no answer from ${target} through the gateway`
+        : `Data path: the gateway reaches ${target} on the VM's tap and back (UDP echo, ${rtt} ms)`,
+      { target, ok: rtt !== undefined, rttMs: rtt },
+    );
+  }
 }
 
 export async function runDemo(options: DemoOptions, narrate: DemoEvents): Promise<void> {
@@ -137,6 +88,10 @@ export async function runDemo(options: DemoOptions, narrate: DemoEvents): Promis
     const gwLinkLocal = await lab.waitForLinkLocal(gw, "gw0");
     await lab.ip(host, ["-6", "route", "add", "default", "via", gwLinkLocal, "dev", "up0"]);
 
+    // the gateway's far side: what the guest reaches through it
+    await lab.ip(gw, ["addr", "add", `${FAR_SIDE.ipv4}/32`, "dev", "lo"]);
+    await lab.ip(gw, ["addr", "add", `${FAR_SIDE.ipv6}/128`, "dev", "lo"]);
+
     const gateway = createGateway(
       options.gateway,
       { lab, ns: gw, ifname: "gw0", dir: gatewayDir, riplet: RIPLET },
@@ -145,41 +100,43 @@ export async function runDemo(options: DemoOptions, narrate: DemoEvents): Promis
     events.say("gateway", `Gateway: ${gateway.describe}`);
     await gateway.start();
 
-    const config = join(dir, "riplet.yaml");
-    writeFileSync(
-      config,
-      `interfaces: [{ name: up0 }]\ncontrol: { socket: ${join(dir, "riplet.sock")} }\nstate: ${join(dir, "state.json")}\n`,
-    );
     const env = {
       ...process.env,
       RIPLET_ADDRESSES: `${VM_V4},${VM_V6}`,
-      RIPLET_CONFIG: config,
+      RIPLET_CONFIG: join(dir, "riplet.yaml"),
       RIPLET_SOCKET: join(dir, "riplet.sock"),
       RIPLET_LOG: join(dir, "daemon.log"),
     };
-    const useQemu =
-      options.qemu === "auto" &&
-      (await runCommand("which", ["qemu-system-x86_64"]).then(
-        () => true,
-        () => false,
-      ));
-    const vm = useQemu ? qemuVm(lab, host, env) : tapVm(lab, host, env);
+    const vm = await chooseVm(lab, host, env, { qemu: options.qemu, guest: options.guest });
+    writeFileSync(
+      env.RIPLET_CONFIG,
+      `interfaces: [{ name: up0 }]\ncontrol: { socket: ${env.RIPLET_SOCKET} }\nstate: ${join(dir, "state.json")}\n` +
+        (vm.dhcp ? "guests: { dhcp: true, ra: true }\n" : ""),
+    );
     const inGateway = (prefix: string) => async () =>
       (
         await lab.ip(gw, [prefix.includes(":") ? "-6" : "-4", "route", "show", prefix]).catch(() => "")
       ).trim() !== "";
 
-    events.say("vm", `Starting the VM: ${vm.how}; tap0 gets ${VM_V4} and ${VM_V6}`);
+    events.say("vm", `Starting the VM: ${vm.how}; tap0 gets ${VM_V4} and ${VM_V6}`, { vm: vm.kind });
+    if (vm.upgrade) events.say("vm-note", `(${vm.upgrade})`);
     const t0 = performance.now();
-    await vm.start();
+    // The routes are watched while the VM starts: a real guest's start() returns only once it boots,
+    // seconds after the up-hook announced them.
+    let startError: Error | undefined;
+    const started = vm.start().catch((error: Error) => {
+      startError = error;
+    });
     const learned = (prefix: string) =>
       waitUntil(
-        async () => vm.failed() !== undefined || (await inGateway(prefix)()),
+        async () => startError !== undefined || vm.failed() !== undefined || (await inGateway(prefix)()),
         options.timeoutMs,
         t0,
         options.signal,
       );
     const [v4, v6] = await Promise.all([learned(ROUTES.ipv4), learned(ROUTES.ipv6)]);
+    await started;
+    if (startError) throw startError;
     const failure = vm.failed();
     if (failure) throw new Error(failure);
     if (v4 === undefined || v6 === undefined) {
@@ -190,21 +147,15 @@ export async function runDemo(options: DemoOptions, narrate: DemoEvents): Promis
     events.say(
       "learned",
       `Gateway learned ${ROUTES.ipv4} after ${v4} ms and ${ROUTES.ipv6} after ${v6} ms (VM start included)`,
-      {
-        ipv4Ms: v4,
-        ipv6Ms: v6,
-      },
+      { ipv4Ms: v4, ipv6Ms: v6 },
     );
-    for (const target of ["198.51.100.1", "2001:db8:42::1"]) {
-      const rtt = await checkDataPath(lab, host, gw, target);
-      events.say(
-        "datapath",
-        rtt === undefined
-          ? `Data path: no answer from ${target} through the gateway`
-          : `Data path: the gateway reaches ${target} on the VM's tap and back (UDP echo, ${rtt} ms)`,
-        { target, ok: rtt !== undefined, rttMs: rtt },
+    if (vm.guest)
+      await narrateGuest(
+        { guest: vm.guest, lab, gw, routeMs: Math.max(v4, v6), dhcp: vm.dhcp },
+        events,
+        options.signal,
       );
-    }
+    else await tapDataPath(lab, host, gw, events);
     events.say("stop", "Stopping the VM");
     const t1 = performance.now();
     await vm.stop();
