@@ -82,29 +82,32 @@ describe("newc cpio", () => {
     expect(() => encodeNewc([{ type: "dir", path }])).toThrow(CpioError);
   });
 
-  it.skipIf(!existsSync(BUSYBOX))("is read back by busybox cpio: names, types, contents, links", () => {
-    const archive = join(dir, "a.cpio");
-    writeFileSync(archive, encodeNewc(entries));
-    const listing = execFileSync(BUSYBOX, ["cpio", "-tv", "-F", archive], {
-      encoding: "utf8",
-      stdio: "pipe",
-    });
-    expect(listing).toMatch(/^crw------- .* dev\/console$/m);
-    expect(listing).toMatch(/^lrwxrwxrwx .* bin\/sh -> busybox$/m);
-    const out = join(dir, "x");
-    execFileSync("mkdir", [out]);
-    // -i without the device node: creating one needs root
-    execFileSync(
-      "sh",
-      ["-c", `cd ${out} && ${BUSYBOX} cpio -i -d -F ${archive} init bin/odd bin/empty bin/sh`],
-      {
+  it.skipIf(!existsSync(BUSYBOX) && process.env.CI !== "true")(
+    "is read back by busybox cpio: names, types, contents, links",
+    () => {
+      const archive = join(dir, "a.cpio");
+      writeFileSync(archive, encodeNewc(entries));
+      const listing = execFileSync(BUSYBOX, ["cpio", "-tv", "-F", archive], {
+        encoding: "utf8",
         stdio: "pipe",
-      },
-    );
-    expect(readFileSync(join(out, "init"), "utf8")).toBe("#!/bin/sh\necho hi\n");
-    expect(statSync(join(out, "init")).mode & 0o777).toBe(0o755);
-    expect(readFileSync(join(out, "bin/odd"), "utf8")).toBe("abcde");
-    expect(readFileSync(join(out, "bin/empty")).length).toBe(0);
-    expect(readlinkSync(join(out, "bin/sh"))).toBe("busybox");
-  });
+      });
+      expect(listing).toMatch(/^crw------- .* dev\/console$/m);
+      expect(listing).toMatch(/^lrwxrwxrwx .* bin\/sh -> busybox$/m);
+      const out = join(dir, "x");
+      execFileSync("mkdir", [out]);
+      // -i without the device node: creating one needs root
+      execFileSync(
+        "sh",
+        ["-c", `cd ${out} && ${BUSYBOX} cpio -i -d -F ${archive} init bin/odd bin/empty bin/sh`],
+        {
+          stdio: "pipe",
+        },
+      );
+      expect(readFileSync(join(out, "init"), "utf8")).toBe("#!/bin/sh\necho hi\n");
+      expect(statSync(join(out, "init")).mode & 0o777).toBe(0o755);
+      expect(readFileSync(join(out, "bin/odd"), "utf8")).toBe("abcde");
+      expect(readFileSync(join(out, "bin/empty")).length).toBe(0);
+      expect(readlinkSync(join(out, "bin/sh"))).toBe("busybox");
+    },
+  );
 });
