@@ -47,7 +47,7 @@ interopDescribe("the daemon in docs/riplet.service's sandbox → FRR", () => {
         `routes: [${routes.map((p) => `{ prefix: ${p} }`).join(", ")}]`,
         `control: { socket: ${socket} }`,
         `state: ${join(state, "state.json")}`,
-        "taps: { tapc: { addresses: [198.51.101.1/24] } }",
+        "taps: { tapc: { addresses: [198.51.101.1/24, 2001:db8:42:c::1/64], dhcp: true, ra: true } }",
         "",
       ].join("\n"),
     );
@@ -66,15 +66,22 @@ interopDescribe("the daemon in docs/riplet.service's sandbox → FRR", () => {
   });
   afterAll(() => pair?.lab.destroy());
 
-  it("the sandbox holds: two capabilities, no new privileges, read-only outside its directories", async () => {
+  it("the sandbox holds: the unit's five capabilities, no new privileges, read-only outside its directories", async () => {
     const probe = [
       "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status",
       `touch ${join(pair.lab.dir, "outside")} 2>&1 || true`,
       `touch ${join(state, "inside")} && echo writable`,
     ].join("; ");
     const { stdout } = await pair.lab.exec(pair.host.ns, confined(["sh", "-c", probe]));
-    expect(unit.capabilities.sort()).toEqual(["net_admin", "net_bind_service"]);
-    expect(stdout).toMatch(/CapEff:\s+0000000000001400/); // bits 10 and 12: NET_BIND_SERVICE, NET_ADMIN
+    expect(unit.capabilities.sort()).toEqual([
+      "net_admin",
+      "net_bind_service",
+      "net_raw",
+      "setgid",
+      "setuid",
+    ]);
+    // bits 6, 7, 10, 12, 13: SETGID, SETUID, NET_BIND_SERVICE, NET_ADMIN, NET_RAW
+    expect(stdout).toMatch(/CapEff:\s+00000000000034c0/);
     expect(stdout).toMatch(/NoNewPrivs:\s+1/);
     expect(stdout).toContain("Read-only file system");
     expect(stdout).toContain("writable");
@@ -115,17 +122,22 @@ interopDescribe("the daemon in docs/riplet.service's sandbox → FRR", () => {
     await waitFor(onGateway(pair, [VM]), { timeoutMs: 5000, what: "the VM's subnet" });
     const { stdout: addr } = await pair.lab.exec(pair.host.ns, ["ip", "-o", "addr", "show", "dev", "tapc"]);
     expect(addr).toContain("198.51.101.1/24");
+    // the tap's DHCP/RA server runs under the same sandbox (its RA socket, its drop to nobody)
+    const status = await askDaemon(socket, { id: 3, op: "status" });
+    expect(status.guests).toEqual([
+      expect.objectContaining({ tap: "tapc", dhcp: true, ra: true, running: true }),
+    ]);
     const { stdout: forwarding } = await pair.lab.exec(pair.host.ns, ["sysctl", "-n", "net.ipv4.ip_forward"]);
     expect(forwarding.trim()).toBe("1");
     const saved = JSON.parse(readFileSync(join(state, "state.json"), "utf8")) as {
       routes: { prefix: string }[];
     };
-    expect(saved.routes.map((r) => r.prefix)).toEqual([VM]);
+    expect(saved.routes.map((r) => r.prefix).sort()).toEqual([VM, "2001:db8:42:c::/64"].sort());
 
     writeConfig([STATIC, ADDED]);
     daemon.signal("SIGHUP"); // ExecReload=/bin/kill -HUP $MAINPID
     await waitFor(onGateway(pair, [ADDED]), { timeoutMs: 5000, what: `${ADDED} after SIGHUP` });
-    expect((await askDaemon(socket, { id: 2, op: "routes" })).routes).toHaveLength(3);
+    expect((await askDaemon(socket, { id: 2, op: "routes" })).routes).toHaveLength(4);
 
     const t0 = performance.now();
     const exit = daemon.stop(10_000, "SIGTERM"); // KillSignal=SIGTERM, TimeoutStopSec=10

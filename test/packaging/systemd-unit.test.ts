@@ -35,10 +35,15 @@ describe("docs/riplet.service", () => {
   });
 
   it("keeps only the capabilities riplet needs, and the paths it writes", () => {
+    // the last three for the guests' dnsmasq: the RA socket, and dropping to user nobody
     expect(directive("CapabilityBoundingSet")!.split(" ").sort()).toEqual([
       "CAP_NET_ADMIN",
       "CAP_NET_BIND_SERVICE",
+      "CAP_NET_RAW",
+      "CAP_SETGID",
+      "CAP_SETUID",
     ]);
+    expect(directive("KillMode")).toBe("process"); // a restart leaves the guests' DHCP/RA serving
     expect(directive("NoNewPrivileges")).toBe("yes");
     expect(directive("ProtectSystem")).toBe("strict");
     expect(directive("RuntimeDirectory")).toBe("riplet"); // /run/riplet: the control socket
