@@ -172,6 +172,29 @@ for (const [kind, auth] of [
       // riplet status lists the lease: the guest's MAC, address and hostname
       const server = (await guests()).find((g) => g.tap === "tapv1");
       expect(server?.leases).toEqual([expect.objectContaining({ address: v4, hostname: "guest1" })]);
+      // and doctor says the tap is served, listening, and the guest's lease
+      const doctor = await pair.lab.exec(
+        pair.host.ns,
+        [
+          process.execPath,
+          join(REPO_ROOT, "bin/riplet.js"),
+          "--socket",
+          socket,
+          "doctor",
+          "tapv1",
+          "-c",
+          config,
+          "--json",
+        ],
+        { allowFail: true },
+      );
+      const check = doctor.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { check: string; status: string; message: string })
+        .find((c) => c.check === "guests");
+      expect(check).toMatchObject({ status: "ok" });
+      expect(check?.message).toContain(`leases: ${v4} (guest1)`);
       console.log(
         JSON.stringify({
           test: "guest-e2e",

@@ -5,7 +5,7 @@
  * takes it along, a killed one is restarted, and a daemon killed with SIGKILL leaves it serving for
  * the next daemon to take over. Prints the server's start time and memory per tap.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { callDaemon } from "../../src/control/client.js";
@@ -200,6 +200,20 @@ interopDescribe("guest addressing: one dnsmasq per tap, owned by the daemon", ()
     // and it is still the daemon's to stop
     expect((await hook(HOOK_DOWN, "tapg3")).code).toBe(0);
     expect(isDnsmasq(pid)).toBe(false);
+  });
+
+  it("a tap gone while the daemon was down: the next daemon stops its server and forgets it", async () => {
+    await addTap("tapg6");
+    expect((await hook(HOOK_UP, "tapg6")).code).toBe(0);
+    const pid = (await serverOf("tapg6"))!.pid!;
+    await daemon.stop(0, "SIGKILL");
+    await pair.lab.exec(ns(), ["ip", "link", "del", "tapg6"]);
+    expect(isDnsmasq(pid)).toBe(true); // nobody watched the tap go
+    daemon = await startDaemon(pair.lab, pair.host.ns, socket, config);
+    expect(isDnsmasq(pid)).toBe(false);
+    expect(await serverOf("tapg6")).toBeUndefined();
+    expect(existsSync(join(pair.lab.dir, "state", "guests", "tapg6.json"))).toBe(false);
+    expect(existsSync(join(pair.lab.dir, "state", "guests", "tapg6.leases"))).toBe(true); // for its next VM
   });
 
   it("RIPLET_DHCP=0 RIPLET_RA=0 turn it off for one VM; a tap that cannot be served fails the hook", async () => {

@@ -40,6 +40,19 @@ beforeAll(async () => {
     held: () => 2,
     control: () => ({ clients: 3, refusedBusy: 7, cutOff: 1, linesTooLong: 0 }),
     internalErrors: () => ({ tick: 2, "health check": 1 }),
+    guests: () => [
+      {
+        tap: "tap0",
+        dhcp: true,
+        ra: true,
+        dns: [],
+        running: true,
+        pid: 4242,
+        restarts: 2,
+        lastError: null,
+        leases: [{ mac: "52:54:00:12:34:56", address: "198.51.100.23", hostname: "g1", expires: null }],
+      },
+    ],
   });
   metrics.announceToSend.observe(0.004);
   const server = await serveMetrics(metrics, "127.0.0.1", 0);
@@ -69,6 +82,9 @@ describe("GET /metrics", () => {
     expect(text).toMatch(/^riplet_control_refused_total\{reason="cut_off"\} 1$/m);
     expect(text).toMatch(/^riplet_control_clients 3$/m);
     expect(text).toMatch(/^# TYPE riplet_packets_dropped_total counter$/m);
+    expect(text).toMatch(/^riplet_guest_leases\{tap="tap0"\} 1$/m);
+    expect(text).toMatch(/^riplet_guest_server_up\{tap="tap0"\} 1$/m);
+    expect(text).toMatch(/^riplet_guest_server_restarts_total\{tap="tap0"\} 2$/m);
   });
 
   it("answers anything else with 404", async () => {
