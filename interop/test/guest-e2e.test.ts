@@ -278,6 +278,10 @@ for (const [kind, auth] of [
       await daemon.stop(0, "SIGKILL");
       daemon = await startDaemon(pair.lab, pair.host.ns, socket, config);
       await watch;
+      await waitFor(async () => (await guests()).some((g) => g.tap === "tapv2"), {
+        timeoutMs: 3000,
+        what: "the takeover",
+      });
       const after = (await guests()).find((g) => g.tap === "tapv2");
       expect(after).toMatchObject({ running: true, pid: server.pid }); // taken over, never stopped
       expect(after?.leases.map((l) => l.address)).toEqual([v4]);

@@ -202,6 +202,10 @@ interopDescribe("guest addressing: one dnsmasq per tap, owned by the daemon", ()
     await daemon.stop(0, "SIGKILL");
     expect(isDnsmasq(pid)).toBe(true); // the guest's DHCP and RAs did not stop with the daemon
     daemon = await startDaemon(pair.lab, pair.host.ns, socket, config);
+    await waitFor(async () => (await serverOf("tapg3")) !== undefined, {
+      timeoutMs: 3000,
+      what: "the takeover",
+    });
     const server = await serverOf("tapg3");
     expect(server).toMatchObject({ running: true, pid });
     expect(daemon.stdout).toMatch(/guest addressing taken over from the last daemon/);
@@ -218,7 +222,9 @@ interopDescribe("guest addressing: one dnsmasq per tap, owned by the daemon", ()
     await pair.lab.exec(ns(), ["ip", "link", "del", "tapg6"]);
     expect(isDnsmasq(pid)).toBe(true); // nobody watched the tap go
     daemon = await startDaemon(pair.lab, pair.host.ns, socket, config);
-    expect(isDnsmasq(pid)).toBe(false);
+    // the socket answers first (a second daemon must stop there before it touches anything); the
+    // servers are restored right after
+    await waitFor(() => !isDnsmasq(pid), { timeoutMs: 3000, what: "the vanished tap's dnsmasq stopped" });
     expect(await serverOf("tapg6")).toBeUndefined();
     expect(existsSync(join(pair.lab.dir, "state", "guests", "tapg6.json"))).toBe(false);
     expect(existsSync(join(pair.lab.dir, "state", "guests", "tapg6.leases"))).toBe(true); // for its next VM
