@@ -300,10 +300,12 @@ for (const [kind, auth] of [
         const rows: Record<string, number>[] = [];
         for (let i = 0; i < RUNS; i++) {
           const t0 = performance.now();
-          const guest = await boot(30 + i);
+          // watched from QEMU's start: boot() returns only at the guest's first console line, seconds
+          // after the up-hook announced the routes
           const routeAt = waitFor(routed(30 + i), { timeoutMs: BOOT_MS, intervalMs: 10, what: "route" }).then(
             () => performance.now() - t0,
           );
+          const guest = await boot(30 + i);
           const e = await guest.waitFor("lease", BOOT_MS);
           const routeMs = await routeAt;
           const v4 = address(e.ipv4);
