@@ -224,9 +224,12 @@ interopDescribe("guest addressing: one dnsmasq per tap, owned by the daemon", ()
     daemon = await startDaemon(pair.lab, pair.host.ns, socket, config);
     // the socket answers first (a second daemon must stop there before it touches anything); the
     // servers are restored right after
-    await waitFor(() => !isDnsmasq(pid), { timeoutMs: 3000, what: "the vanished tap's dnsmasq stopped" });
+    const record = join(pair.lab.dir, "state", "guests", "tapg6.json");
+    await waitFor(() => !isDnsmasq(pid) && !existsSync(record), {
+      timeoutMs: 3000,
+      what: "the vanished tap's dnsmasq stopped and its record gone",
+    });
     expect(await serverOf("tapg6")).toBeUndefined();
-    expect(existsSync(join(pair.lab.dir, "state", "guests", "tapg6.json"))).toBe(false);
     expect(existsSync(join(pair.lab.dir, "state", "guests", "tapg6.leases"))).toBe(true); // for its next VM
   });
 
