@@ -5,6 +5,7 @@
  */
 import { GARBAGE_COLLECTION_MS, INFINITY_METRIC, ROUTE_TIMEOUT_MS } from "../wire/constants.js";
 import { isOwnAddress, judgeRipng, judgeRipv2, linkOf, type Verdict, withoutZone } from "./inbound.js";
+import { sameLinkState } from "./link-state.js";
 import { type DropReason, type Neighbor, NeighborTable } from "./neighbors.js";
 import { RequestPolicy } from "./request-policy.js";
 import { UpdateSchedule } from "./schedule.js";
@@ -105,7 +106,7 @@ export class Speaker {
       if (!this.configs.has(state.name)) continue;
       seen.add(state.name);
       const before = this.links.get(state.name);
-      if (before && JSON.stringify(before) === JSON.stringify(state)) continue; // kept: same object
+      if (before && sameLinkState(before, state)) continue; // kept: the same link as before
       fresh.push(state);
       this.links.set(state.name, state);
     }

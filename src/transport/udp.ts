@@ -5,6 +5,7 @@
  * and receives what is unicast to it. Bytes in, bytes out: this module never parses a packet.
  */
 import dgram from "node:dgram";
+import { sameLinkState } from "../speaker/link-state.js";
 import type { Family, Inbound, LinkState, SendAction } from "../speaker/types.js";
 import {
   RIP_PORT,
@@ -124,8 +125,7 @@ export class RipTransport {
     const wanted = new Map(states.map((s) => [s.name, s]));
     for (const [name, sockets] of this.links) {
       const next = wanted.get(name);
-      if (!next || sockets.incomplete || JSON.stringify(next) !== JSON.stringify(sockets.state))
-        this.closeLink(name);
+      if (!next || sockets.incomplete || !sameLinkState(next, sockets.state)) this.closeLink(name);
     }
     for (const state of states) if (!this.links.has(state.name)) await this.openLink(state);
   }

@@ -1,7 +1,8 @@
 /**
  * Address representations used on the hot path. IPv4 addresses and masks are unsigned 32-bit numbers
- * and IPv6 addresses are four unsigned 32-bit words, so decoding an RTE allocates no strings; text forms
- * are made only when something is shown to a person.
+ * and IPv6 addresses are four unsigned 32-bit words, so the decoders make no strings and prefix math is
+ * integer arithmetic. Text forms are made where a person or a key needs them: the speaker makes each
+ * received RTE's prefix text (speaker/inbound.ts), since learned routes are kept by it.
  *
  * Text is checked by node:net and IPv6 text is normalised by the WHATWG URL serializer (RFC 5952:
  * lower case, longest zero run compressed, no dotted quad), built into Node. ip-num did this before,
