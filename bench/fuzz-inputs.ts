@@ -8,8 +8,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import fc from "fast-check";
+import { readCapture } from "../src/capture/pcap.js";
 import { HEADER_BYTES, RTE_BYTES } from "../src/wire/constants.js";
-import { readCapture } from "../src/wire/pcap.js";
 
 /** One datagram of a capture, with where it came from. */
 export interface CorpusDatagram {

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readCapture } from "../../src/capture/pcap.js";
 import type { DatagramView } from "../../src/cli/dissect.js";
-import { readCapture } from "../../src/wire/pcap.js";
 import * as ripng from "../../src/wire/ripng.js";
 import * as ripv2 from "../../src/wire/ripv2.js";
 import { cli } from "../helpers/cli.js";

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FIXTURE_NAME, fixtureName } from "../../bench/fuzz-check.js";
 import { createTargets, readCorpus } from "../../bench/fuzz-targets.js";
-import { readCapture } from "../../src/wire/pcap.js";
+import { readCapture } from "../../src/capture/pcap.js";
 
 const runs = Number(process.env.RIPLET_FUZZ_RUNS ?? 400);
 const fixtures = join(import.meta.dirname, "..", "fixtures");

@@ -1,8 +1,8 @@
 /** `riplet decode`: the offline dissector (SPEC §3). */
 import { Command, Option } from "commander";
+import { readCapture } from "../../capture/pcap.js";
 import { RIPNG_PORT } from "../../wire/constants.js";
 import { WireError } from "../../wire/errors.js";
-import { readCapture } from "../../wire/pcap.js";
 import { type DatagramView, dissect, type Family } from "../dissect.js";
 import { printDatagram } from "../format.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from "../io.js";

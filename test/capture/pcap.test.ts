@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { type CaptureFault, type CaptureItem, readCapture } from "../../src/capture/pcap.js";
 import { WireError } from "../../src/wire/errors.js";
-import { type CaptureFault, type CaptureItem, readCapture } from "../../src/wire/pcap.js";
 import {
   authHeader,
   block,

@@ -7,9 +7,9 @@
  * Deliberately not done: IP/UDP checksums (captures taken on the sending host carry offloaded, not yet
  * computed checksums), fragment reassembly, jumbograms (RFC 2675) and tunnels.
  */
-import { formatIpv4, formatIpv6 } from "./address.js";
-import { IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from "./constants.js";
-import { need, WireError } from "./errors.js";
+import { formatIpv4, formatIpv6 } from "../wire/address.js";
+import { IPV6_HEADER_BYTES, UDP_HEADER_BYTES } from "../wire/constants.js";
+import { need, WireError } from "../wire/errors.js";
 
 /** tcpdump.org link-layer header types ("LINKTYPE_*") that can carry RIP, and the old DLT_RAW values. */
 const LINKTYPE_NULL = 0;

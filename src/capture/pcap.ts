@@ -1,5 +1,6 @@
 /**
- * Reads the RIP/RIPng datagrams out of a capture file for `riplet decode --pcap`. Pure: the file's bytes
+ * Reads the RIP/RIPng datagrams out of a capture file for `riplet decode --pcap`. Only the dissector uses
+ * it, so it lives here and not in src/wire, which is the RIP codec alone. Pure: the file's bytes
  * in, one item per matching packet out; the caller reads the file. Formats: classic pcap
  * (draft-ietf-opsawg-pcap, "pcap §") and pcapng (draft-ietf-opsawg-pcapng, "pcapng §"); the link, IP and
  * UDP layers are in packet-layers.ts.
@@ -13,8 +14,8 @@
  * - a CaptureFault and reading goes on: one packet cannot be parsed down to UDP (cut by the snapshot
  *   length, bad IP header, fragment). Offsets count from the packet's first byte.
  */
-import { RIP_PORT, RIPNG_PORT } from "./constants.js";
-import { need, WireError } from "./errors.js";
+import { RIP_PORT, RIPNG_PORT } from "../wire/constants.js";
+import { need, WireError } from "../wire/errors.js";
 import { decodeFrame, type FrameDatagram, type LinkLayer, linkLayer } from "./packet-layers.js";
 
 /** One UDP datagram on our ports (see FrameDatagram) and where it stood in the file. */
