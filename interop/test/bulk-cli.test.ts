@@ -13,9 +13,9 @@ import {
   HOST_IF,
   interopDescribe,
   type PairLab,
-  udpCounters,
   startDaemon,
   startGateway,
+  udpCounters,
   waitFor,
 } from "../lab/index.js";
 

@@ -26,9 +26,6 @@ const TAP = "taph0";
 const NETWORK = "198.51.100.0/24";
 const ADDRESS = "198.51.100.1/24";
 
-/** Realtime in ms with µs resolution: what tcpdump's and ip's timestamps are compared with. */
-const nowMs = () => performance.timeOrigin + performance.now();
-
 interopDescribe("hooks/qemu-ifup → first datagram and FRR's kernel", () => {
   let pair: PairLab;
   let tcpdump: Child;
@@ -127,7 +124,9 @@ interopDescribe("hooks/qemu-ifup → first datagram and FRR's kernel", () => {
     const stamp = /^\[([^\]]+)\]/.exec(routes[0] ?? "")?.[1];
     const first = datagrams.find((t) => t >= t0);
     if (first === undefined || stamp === undefined)
-      throw new Error(`no datagram or route seen:\n${tcpdump.stdout.slice(datagramsBefore)}\n${monitor.stdout.slice(monitorBefore)}`);
+      throw new Error(
+        `no datagram or route seen:\n${tcpdump.stdout.slice(datagramsBefore)}\n${monitor.stdout.slice(monitorBefore)}`,
+      );
     return { datagram: first - t0, kernel: Date.parse(`${stamp}Z`) - t0 };
   }
 
