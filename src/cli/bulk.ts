@@ -39,7 +39,7 @@ export function parsePrefixFile(text: string, name: string): string[] {
 }
 
 /** Why the daemon would refuse this prefix whatever its config, or undefined. */
-export function prefixProblem(prefix: string): string | undefined {
+function prefixProblem(prefix: string): string | undefined {
   try {
     parsePrefix(prefix, { allowDefault: true });
     return undefined;
@@ -50,7 +50,7 @@ export function prefixProblem(prefix: string): string | undefined {
 }
 
 /** The command line's prefixes, checked like a file's (argument N instead of a line). */
-export function checkArguments(prefixes: readonly string[]): void {
+function checkArguments(prefixes: readonly string[]): void {
   for (const [index, prefix] of prefixes.entries()) {
     const problem = prefixProblem(prefix);
     if (problem) throw new UsageError(`argument ${index + 1}: ${problem}`);

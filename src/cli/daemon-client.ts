@@ -33,7 +33,7 @@ export async function ask(io: CliIo, command: string, socket: string, request: R
   return { ok: true, reply };
 }
 
-export type OkReply = Extract<Reply, { ok: true }>;
+type OkReply = Extract<Reply, { ok: true }>;
 
 /** Batched requests' outcome: the replies of those applied, and what stopped the rest. */
 export interface Batched {
