@@ -1,5 +1,5 @@
 /** Shared by the commands that talk to the daemon: the request, the exit codes of SPEC §2. */
-import { callDaemon, DaemonUnreachable } from "../control/client.js";
+import { callDaemon, callPipelined, DaemonUnreachable } from "../control/client.js";
 import type { Reply, Request } from "../control/protocol.js";
 import { type CliIo, EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE } from "./io.js";
 
@@ -31,4 +31,77 @@ export async function ask(io: CliIo, command: string, socket: string, request: R
     return { ok: false, code: USAGE_CODES.has(reply.error.code) ? EXIT_USAGE : EXIT_FAILED };
   }
   return { ok: true, reply };
+}
+
+type OkReply = Extract<Reply, { ok: true }>;
+
+/** Batched requests' outcome: the replies of those applied, and what stopped the rest. */
+export interface Batched {
+  applied: OkReply[];
+  /** The daemon's refusal, or the connection's end; `request` is the refused (or first unanswered) one, from 1. */
+  failure?: { code: string; message: string; exit: number; request: number };
+}
+
+/**
+ * Sends the batches pipelined on one connection (control/client.ts callPipelined); request i has id
+ * i + 1. Nothing is sent after a refusal, but the few already in flight (the window) are still
+ * applied by the daemon: `applied` holds every acknowledged one, not only those before the refusal.
+ */
+export async function askBatched(socket: string, requests: readonly Request[]): Promise<Batched> {
+  let result: Awaited<ReturnType<typeof callPipelined>>;
+  try {
+    result = await callPipelined(socket, requests);
+  } catch (error) {
+    const exit = error instanceof DaemonUnreachable ? EXIT_UNREACHABLE : EXIT_FAILED;
+    return {
+      applied: [],
+      failure: { code: "UNREACHABLE", message: (error as Error).message, exit, request: 1 },
+    };
+  }
+  const applied = result.replies.filter((r): r is OkReply => r.ok);
+  const refused = result.replies.findIndex((r) => !r.ok);
+  const refusal = result.replies[refused];
+  if (refusal && !refusal.ok) {
+    const exit = USAGE_CODES.has(refusal.error.code) ? EXIT_USAGE : EXIT_FAILED;
+    return { applied, failure: { ...refusal.error, exit, request: refused + 1 } };
+  }
+  if (applied.length < requests.length) {
+    const message = result.broken ?? "no answer";
+    return { applied, failure: { code: "BROKEN", message, exit: EXIT_FAILED, request: applied.length + 1 } };
+  }
+  return { applied };
+}
+
+/**
+ * A refusal (or a broken connection) part-way: what the daemon acknowledged stays applied (it is
+ * persisted); the report lists it, and says how many prefixes were not applied, so a rerun of the
+ * same command (idempotent) finishes the job.
+ */
+export function reportFailure(
+  io: CliIo,
+  command: string,
+  json: boolean | undefined,
+  outcome: Batched,
+  batches: readonly unknown[][],
+  applied: readonly string[],
+): number {
+  const failure = outcome.failure!;
+  const total = batches.reduce((n, b) => n + b.length, 0);
+  const ids = new Set(outcome.applied.map((r) => r.id));
+  const done = batches.reduce((n, b, i) => n + (ids.has(i + 1) ? b.length : 0), 0);
+  const where =
+    batches.length > 1
+      ? ` (request ${failure.request} of ${batches.length}; ${done} of ${total} prefixes applied, ${total - done} not; the same command again finishes the job)`
+      : "";
+  if (json)
+    io.out(
+      JSON.stringify({
+        ok: false,
+        error: { code: failure.code, message: `${failure.message}${where}` },
+        applied,
+        notApplied: total - done,
+      }),
+    );
+  else io.err(`riplet ${command}: ${failure.message}${where}`);
+  return failure.exit;
 }

@@ -6,6 +6,7 @@
 import { errorReply, type Reply, type Request, type RouteIn } from "../control/protocol.js";
 import type { ControlCounters } from "../control/server.js";
 import type { GuestReport } from "../guests/servers.js";
+import { FAST_COALESCE_MS } from "../speaker/schedule.js";
 import type { Speaker } from "../speaker/speaker.js";
 import { interfaceNames } from "../transport/interfaces.js";
 import { type AdmitPolicy, admitRoutes, Refusal, withdrawalKeys } from "./admit.js";
@@ -62,6 +63,7 @@ export class ControlOps {
               specs.map((spec) => ({ spec })),
             ),
           withdrawOwner: (id, owner) => this.withdraw(id, undefined, owner),
+          afterSend: () => this.afterTriggeredSend(),
           guests: this.deps.guests,
         });
       case "routes":
@@ -88,6 +90,19 @@ export class ControlOps {
       case "reload":
         return this.deps.reload(request.id);
     }
+  }
+
+  /**
+   * Resolves after the triggered update a change just scheduled has been handed to the kernel, so the
+   * hook's `ip` fork (which stalls this event loop for ~5 ms) comes after the datagram, not before.
+   * In `fast` mode the wake timer fires FAST_COALESCE_MS after the change and the transport's
+   * sendmsg runs from a nextTick after it (dgram's lookup of an IP literal); a timer set later for
+   * one millisecond more, then a setImmediate, runs after both. In `rfc` mode the update may be held
+   * for seconds: nothing is waited for.
+   */
+  private afterTriggeredSend(): Promise<void> {
+    if (this.deps.config().triggered !== "fast") return Promise.resolve();
+    return new Promise((resolve) => setTimeout(() => setImmediate(resolve), FAST_COALESCE_MS + 1));
   }
 
   private async announce(id: Request["id"], routes: RouteIn[]): Promise<Reply> {

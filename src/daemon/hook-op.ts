@@ -4,7 +4,8 @@
  * (about 130 ms here). The Node.js hook (host/hook.ts) still does the same by itself when no daemon
  * runs, and then starts one.
  * up: the addresses (from the request, else taps.<ifname>.addresses) must give networks the policy
- * admits, then the tap is configured, then the networks are announced with owner = the tap.
+ * admits, then the networks are announced with owner = the tap, then (the update sent) the tap is
+ * configured and its guests' DHCP/RA started.
  * down: the tap's routes are withdrawn, then its addresses removed; never an error for a tap gone.
  * Both act only on tun/tap devices (issue 13: `down eth0` removed the uplink's own address): an
  * interface that exists and is not a tap is refused untouched; one already gone is only withdrawn.
@@ -33,6 +34,8 @@ export interface HookOpContext {
   admit(id: Request["id"], routes: RouteIn[]): RouteSpec[] | Reply;
   announce(id: Request["id"], specs: RouteSpec[]): Promise<Reply>;
   withdrawOwner(id: Request["id"], owner: string): Promise<Reply>;
+  /** Resolves once the triggered update of what was just announced has been handed to the kernel. */
+  afterSend?(): Promise<void>;
   tap?: TapOps;
   /** The taps' DHCP/RA servers (guests/servers.ts). */
   guests: GuestOps;
@@ -80,17 +83,19 @@ async function hookUp(request: HookRequest, ctx: HookOpContext, tap: TapOps): Pr
   if (!Array.isArray(specs)) return specs;
   const settings = guestSettings(request, ctx.config);
   if (settings.dhcp || settings.ra) ctx.guests.check(ifname, addresses, settings);
-  // The announcement does not wait for the tap's addresses (one `ip` fork, ~10 ms): QEMU runs this
-  // before the guest starts, so nothing can use the route before both are done and the reply goes.
-  // If the tap cannot be configured, the announcement is taken back and the hook fails.
-  const configured = tap.configureTap(
-    ifname,
-    addresses.map((a) => a.cidr),
-  );
-  configured.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
+  // The announcement goes first and the tap is configured once its update has left (issue 15): the
+  // `ip` fork blocks this process's event loop for ~5 ms (libuv forks a copy of the daemon's memory
+  // map), and the datagram is what the gateway waits for. QEMU runs this hook before the guest starts,
+  // so nothing can use the route before the addresses are on and the reply goes. If the tap cannot be
+  // configured, the announcement is taken back and the hook fails.
   const replied = ctx.announce(id, specs);
+  replied.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
   try {
-    await configured;
+    await ctx.afterSend?.();
+    await tap.configureTap(
+      ifname,
+      addresses.map((a) => a.cidr),
+    );
     tap.enableForwarding({
       ipv4: addresses.some((a) => a.family === "ipv4"),
       ipv6: addresses.some((a) => a.family === "ipv6"),
@@ -115,7 +120,7 @@ async function hookDown(request: HookRequest, ctx: HookOpContext, tap: TapOps): 
   const { id, ifname } = request;
   const exists = tap.interfaceExists(ifname);
   if (exists && !tap.isTunTap(ifname)) return notATap(id, ifname, "acts on");
-  const replied = ctx.withdrawOwner(id, ifname); // on the wire before the `ip` fork
+  const replied = ctx.withdrawOwner(id, ifname);
   const guestsDown = ctx.guests.down(ifname);
   let cidrs: string[];
   try {
@@ -125,7 +130,10 @@ async function hookDown(request: HookRequest, ctx: HookOpContext, tap: TapOps): 
     throw error;
   }
   // A tap already gone took its addresses with it; there is nothing left to remove.
-  if (exists) await tap.removeAddresses(ifname, cidrs, 1000);
+  if (exists) {
+    await ctx.afterSend?.(); // the withdrawal leaves before the fork, as the announcement does on up
+    await tap.removeAddresses(ifname, cidrs, 1000);
+  }
   await guestsDown;
   return replied;
 }

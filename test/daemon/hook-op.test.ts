@@ -76,6 +76,10 @@ function harness(
       log.push(`withdraw ${owner}`);
       return { id, ok: true, withdrawn: [] };
     },
+    // the daemon's triggered update leaving (control-ops.ts afterTriggeredSend)
+    afterSend: async () => {
+      log.push("sent");
+    },
     tap,
   };
   return {
@@ -85,7 +89,7 @@ function harness(
 }
 
 describe("the control socket's hook op", () => {
-  it("up: configures the tap and announces each address's network, owned by the tap", async () => {
+  it("up: announces each address's network, owned by the tap, and configures the tap once it is sent", async () => {
     const h = harness();
     const reply = await h.run({
       action: "up",
@@ -93,9 +97,11 @@ describe("the control socket's hook op", () => {
       addresses: ["198.51.100.1/24", "2001:db8:42::1/64"],
     });
     expect(reply).toMatchObject({ ok: true, announced: ["198.51.100.0/24", "2001:db8:42::/64"] });
+    // the datagram leaves before any fork of `ip` (issue 15)
     expect(h.log).toEqual([
-      "configure tap0 198.51.100.1/24 2001:db8:42::1/64",
       "announce 198.51.100.0/24@tap0 2001:db8:42::/64@tap0",
+      "sent",
+      "configure tap0 198.51.100.1/24 2001:db8:42::1/64",
       "forwarding 46",
       "guests down tap0", // guests off: whatever served an earlier VM on this tap stops
     ]);
@@ -150,8 +156,9 @@ describe("the control socket's hook op", () => {
       error: { code: "HOST_ERROR", message: expect.stringMatching(/not permitted/) },
     });
     expect(h.log).toEqual([
-      "configure tap0 198.51.100.1/24",
       "announce 198.51.100.0/24@tap0",
+      "sent",
+      "configure tap0 198.51.100.1/24",
       "withdraw tap0",
     ]);
   });
@@ -160,7 +167,8 @@ describe("the control socket's hook op", () => {
     const h = harness();
     const reply = await h.run({ action: "down", ifname: "tap0", addresses: ["198.51.100.1/24"] });
     expect(reply).toMatchObject({ ok: true });
-    expect(h.log).toEqual(["withdraw tap0", "guests down tap0", "remove tap0 198.51.100.1/24"]);
+    // the withdrawal leaves before the `ip` fork
+    expect(h.log).toEqual(["withdraw tap0", "guests down tap0", "sent", "remove tap0 198.51.100.1/24"]);
   });
 
   it("down on an interface that is not a tap (the uplink) is refused and touches nothing", async () => {
@@ -200,8 +208,9 @@ describe("the control socket's hook op", () => {
       const h = harness({ guests: { dhcp: true, ra: true, dns: ["203.0.113.53"] } });
       expect(await h.run(up)).toMatchObject({ ok: true });
       expect(h.log).toEqual([
-        "configure tap0 198.51.100.1/24 2001:db8:42::1/64",
         "announce 198.51.100.0/24@tap0 2001:db8:42::/64@tap0",
+        "sent",
+        "configure tap0 198.51.100.1/24 2001:db8:42::1/64",
         "forwarding 46",
         "guests up tap0 198.51.100.1/24 2001:db8:42::1/64 dhcp=true ra=true dns=203.0.113.53",
       ]);

@@ -2,7 +2,8 @@
 import { Command } from "commander";
 import { checkSchema, type RawCheck } from "../../health/config.js";
 import { nextHopProblem } from "../../speaker/next-hop.js";
-import { ask } from "../daemon-client.js";
+import { batch, gatherPrefixes } from "../bulk.js";
+import { askBatched, reportFailure } from "../daemon-client.js";
 import { type CliIo, EXIT_OK, UsageError } from "../io.js";
 import { parseInteger } from "../options.js";
 
@@ -22,6 +23,7 @@ interface AnnounceOptions extends CheckOptions {
   metric: string;
   tag: string;
   nextHop?: string;
+  file?: string;
   json?: boolean;
 }
 
@@ -83,7 +85,8 @@ export function announceCommand(io: CliIo, setExit: (code: number) => void, sock
     .description(
       "Announce PREFIX... through the running daemon. With --owner, the routes are withdrawn by themselves when that interface disappears.",
     )
-    .argument("<prefix...>", "prefixes, e.g. 198.51.100.0/24 2001:db8:42::/48")
+    .argument("[prefix...]", "prefixes, e.g. 198.51.100.0/24 2001:db8:42::/48 (any number)")
+    .option("--file <file>", "also announce the prefixes in FILE, one a line, # comments; - reads stdin")
     .option("--owner <ifname>", "interface that owns the routes (a VM tap)")
     .option("--metric <n>", "metric 1-15", "1")
     .option("--tag <n>", "route tag 0-65535", "0")
@@ -105,16 +108,20 @@ export function announceCommand(io: CliIo, setExit: (code: number) => void, sock
       `
 Examples:
   riplet announce 198.51.100.0/24 --owner tap0
+  riplet announce --file prefixes.txt --json
   riplet announce 203.0.113.10/32 --check-tcp 127.0.0.1:443 --check-interval 1 --fall 2
 
 A checked route is kept by the daemon (and in its state file) but on the wire only while its check
 passes; until the first passes it is "held" (see riplet routes). Announcing the prefix again without
 a check removes the check.`,
     )
-    .action(async (prefixes: string[], options: AnnounceOptions) => {
+    .action(async (args: string[], options: AnnounceOptions) => {
       const metric = parseInteger("--metric", options.metric, 1, 15);
       const tag = parseInteger("--tag", options.tag, 0, 65535);
       const check = checkFromOptions(options);
+      const prefixes = await gatherPrefixes(io.readFile, args, options.file);
+      if (prefixes.length === 0)
+        throw new UsageError("give PREFIX... or --file FILE (a file with no prefix announces nothing)");
       if (options.nextHop) checkNextHop(options.nextHop, prefixes);
       const routes = prefixes.map((prefix) => ({
         prefix,
@@ -124,49 +131,31 @@ a check removes the check.`,
         ...(options.nextHop ? { nextHop: options.nextHop } : {}),
         ...(check ? { check } : {}),
       }));
-      const asked = await ask(io, "announce", socket(), { id: 1, op: "announce", routes });
-      if (!asked.ok) return setExit(asked.code);
-      const held = (asked.reply.held as string[] | undefined) ?? [];
-      const sent = ((asked.reply.announced as string[] | undefined) ?? prefixes).filter(
-        (p) => !held.includes(p),
-      );
-      const lines = [
-        ...(sent.length > 0 ? [`announced ${sent.join(" ")}`] : []),
-        ...(held.length > 0
-          ? [`held, not on the wire until its check passes (or maintenance ends): ${held.join(" ")}`]
-          : []),
-      ];
-      if (options.json) io.out(JSON.stringify(asked.reply));
-      else for (const line of lines) io.out(line);
+      const batches = batch(routes);
+      const requests = batches.map((b, i) => ({ id: i + 1, op: "announce" as const, routes: b }));
+      const outcome = await askBatched(socket(), requests);
+      const announced = outcome.applied.flatMap((r) => (r.announced as string[] | undefined) ?? []);
+      const held = outcome.applied.flatMap((r) => (r.held as string[] | undefined) ?? []);
+      if (outcome.failure)
+        return setExit(reportFailure(io, "announce", options.json, outcome, batches, announced));
+      const sent = announced.filter((p) => !held.includes(p));
+      if (options.json) {
+        io.out(
+          JSON.stringify({
+            id: 1,
+            ok: true,
+            announced,
+            ...(held.length > 0 ? { held } : {}),
+            batches: batches.length,
+          }),
+        );
+      } else {
+        if (sent.length > 0) io.out(`announced ${sent.join(" ")}`);
+        if (held.length > 0)
+          io.out(`held, not on the wire until its check passes (or maintenance ends): ${held.join(" ")}`);
+      }
       setExit(EXIT_OK);
     });
 }
 
-export function withdrawCommand(io: CliIo, setExit: (code: number) => void, socket: () => string): Command {
-  return new Command("withdraw")
-    .summary("ask the daemon to withdraw prefixes")
-    .description(
-      "Withdraw PREFIX..., or every route of --owner IFNAME. Withdrawn routes go out with metric 16 at once.",
-    )
-    .argument("[prefix...]", "prefixes to withdraw")
-    .option("--owner <ifname>", "withdraw every route this interface owns")
-    .option("--json", "print the daemon's reply as JSON")
-    .addHelpText("after", "\nExamples:\n  riplet withdraw 198.51.100.0/24\n  riplet withdraw --owner tap0")
-    .action(async (prefixes: string[], options: { owner?: string; json?: boolean }) => {
-      if (prefixes.length > 0 === (options.owner !== undefined)) {
-        throw new UsageError("give PREFIX... or --owner IFNAME (one of them)");
-      }
-      const request = options.owner ? { owner: options.owner } : { prefixes };
-      const asked = await ask(io, "withdraw", socket(), { id: 1, op: "withdraw", ...request });
-      if (!asked.ok) return setExit(asked.code);
-      const withdrawn = (asked.reply.withdrawn as string[]) ?? [];
-      io.out(
-        options.json
-          ? JSON.stringify(asked.reply)
-          : withdrawn.length > 0
-            ? `withdrawn ${withdrawn.join(" ")}`
-            : "nothing to withdraw",
-      );
-      setExit(EXIT_OK);
-    });
-}
+export { withdrawCommand } from "./withdraw.js";
