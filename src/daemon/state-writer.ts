@@ -88,7 +88,7 @@ export type StateBatch =
   | { kind: "append"; line: string; sequence: number }
   | { kind: "none"; sequence: number };
 
-/** Below this a journal is never compacted: a small state is cheap to rewrite, but not at every change. */
+/** Slack above twice the snapshot: a small state is cheap to rewrite, but not at every change. */
 const MIN_JOURNAL_BYTES = 64 * 1024;
 
 /**
@@ -129,8 +129,9 @@ export class JournaledState {
     if (healthText !== this.lastHealth) record.health = health;
     this.lastSequence = Math.max(this.lastSequence, sequence);
     this.lastHealth = healthText;
-    if (Object.keys(record).length === 0 && this.retry === "") return { kind: "none", sequence };
-    return { kind: "append", line: recordLine(record), sequence };
+    const empty = Object.keys(record).length === 0;
+    if (empty && this.retry === "") return { kind: "none", sequence };
+    return { kind: "append", line: empty ? "" : recordLine(record), sequence };
   }
 
   async write(batch: StateBatch): Promise<void> {
