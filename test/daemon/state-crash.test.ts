@@ -5,11 +5,19 @@
  * be the one after the last acknowledged change, or after the one in flight when the kill came.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import ts from "typescript";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadState } from "../../src/daemon/state.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -73,6 +81,8 @@ for (let k = 0; ; k++) {
   process.stdout.write(k + "\\n");
 }
 `;
+
+afterAll(() => rmSync(build, { recursive: true, force: true }));
 
 beforeAll(() => {
   transpileSources();
