@@ -6,10 +6,11 @@
  * (addresses, forwarding), keeps its state file, reloads on SIGHUP as ExecReload does, and withdraws on
  * SIGTERM as `systemctl stop` does.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { callDaemon } from "../../src/control/client.js";
+import { loadState } from "../../src/daemon/state.js";
 import {
   askDaemon,
   type Child,
@@ -129,9 +130,7 @@ interopDescribe("the daemon in docs/riplet.service's sandbox → FRR", () => {
     ]);
     const { stdout: forwarding } = await pair.lab.exec(pair.host.ns, ["sysctl", "-n", "net.ipv4.ip_forward"]);
     expect(forwarding.trim()).toBe("1");
-    const saved = JSON.parse(readFileSync(join(state, "state.json"), "utf8")) as {
-      routes: { prefix: string }[];
-    };
+    const saved = loadState(join(state, "state.json")).state;
     expect(saved.routes.map((r) => r.prefix).sort()).toEqual([VM, "2001:db8:42:c::/64"].sort());
 
     writeConfig([STATIC, ADDED]);

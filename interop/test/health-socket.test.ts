@@ -5,9 +5,10 @@
  * wire again at once, not after rise × interval), forgets it with its owner tap, and refuses command
  * checks unless the config allows them.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { loadState } from "../../src/daemon/state.js";
 import {
   askDaemon,
   type Child,
@@ -67,11 +68,7 @@ interopDescribe("health checks on socket routes → FRR", () => {
       .split("\n")
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { prefix: string; state: string; health?: string });
-  const saved = () =>
-    JSON.parse(readFileSync(statePath, "utf8")) as {
-      routes: { prefix: string; check?: object }[];
-      health?: Record<string, string>;
-    };
+  const saved = () => loadState(statePath).state;
 
   beforeAll(async () => {
     pair = await createPairLab("hcsock");

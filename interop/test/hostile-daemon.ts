@@ -1,5 +1,6 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { callDaemon } from "../../src/control/client.js";
+import { loadState } from "../../src/daemon/state.js";
 import type { DropReason } from "../../src/speaker/neighbors.js";
 import type { Counters } from "../../src/speaker/speaker.js";
 import { type Child, execRiplet, type Lab, rssKiB, waitFor } from "../lab/index.js";
@@ -114,11 +115,7 @@ export async function announceTimed(
 /** One JSON line of figures for docs/RELIABILITY.md (never asserted as timings). */
 export const record = (figures: Record<string, unknown>) => console.log(JSON.stringify(figures));
 
-/** The state file's crypto sequence number, or undefined without one. */
-export function savedSequence(text: string): number | undefined {
-  try {
-    return (JSON.parse(text) as { sequence?: number }).sequence;
-  } catch {
-    return undefined;
-  }
+/** The sequence number the state file holds (its snapshot and journal, as the daemon reads them). */
+export function savedSequence(path: string): number | undefined {
+  return existsSync(path) ? loadState(path).state.sequence : undefined;
 }

@@ -19,6 +19,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { loadState } from "../../src/daemon/state.js";
 import {
   askDaemon,
   type Child,
@@ -173,7 +174,7 @@ interopDescribe("hostile host: the crypto sequence number runs out (FRR, keyed M
       start,
       daemonUp: up,
       status: s && { sequence: s.sequence, sequenceExhausted: s.sequenceExhausted },
-      stateFile: savedSequence(readFileSync(state, "utf8")),
+      stateFile: savedSequence(state),
       frrKeptOurRoute: { samples, missing },
       frrPeer: peers.find((p) => p.address === seg.host.v4),
       logged: said,
@@ -267,7 +268,7 @@ interopDescribe("hostile host: the state file's directory", () => {
     symlinkSync(victim, planted);
     await askDaemon(socket, { id: 1, op: "announce", routes: [{ prefix: "198.51.100.0/24" }] });
     const written = await waitFor(
-      () => existsSync(state) && readFileSync(state, "utf8").includes("198.51.100.0/24"),
+      () => existsSync(state) && loadState(state).state.routes.some((r) => r.prefix === "198.51.100.0/24"),
       { timeoutMs: 5000, what: "the state file written" },
     ).then(
       () => true,

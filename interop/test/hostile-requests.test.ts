@@ -7,7 +7,7 @@
  *   tables; then 10,000 Requests/s for 10 s from 240 on-link addresses: memory bounded, a route
  *   announced meanwhile reaches FRR (time printed), and what the spoofed sources got back printed.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { AFI_UNSPECIFIED, INFINITY_METRIC } from "../../src/wire/constants.js";
@@ -36,15 +36,13 @@ const WHOLE_TABLE = hex(
 const RSS_GROWTH_BOUND_KIB = 50 * 1024;
 
 const updates = (s: Status) => s.counters.updatesSent + s.counters.triggeredUpdatesSent;
-const readSequence = (file: string) =>
-  existsSync(file) ? savedSequence(readFileSync(file, "utf8")) : undefined;
 
 /** 10 unsigned whole-table Requests from each of ports 520 and 5520, to the host and to 224.0.0.9. */
 async function unsignedRequests(h: HostileLab, auth: string): Promise<void> {
   const { seg, attacker, socket, state } = h;
   const { lab, host } = seg;
   const before = await status(lab, host.ns, socket);
-  const savedBefore = readSequence(state);
+  const savedBefore = savedSequence(state);
   const item = (kind: string, fromPort: number): RequestItem => ({
     kind,
     sources: [attacker.v4],
@@ -63,7 +61,7 @@ async function unsignedRequests(h: HostileLab, auth: string): Promise<void> {
     items: [item("port-520", 520), item("port-5520", 5520)],
   });
   const after = await status(lab, host.ns, socket);
-  const savedAfter = readSequence(state);
+  const savedAfter = savedSequence(state);
   const drops = neighbor(after, attacker.v4, "ipv4")?.drops ?? {};
   const sent = Object.values(result.sent).reduce((a, b) => a + b, 0);
   record({

@@ -25,8 +25,8 @@ import { MetricsEndpoint } from "./metrics.js";
 import { checkPrivateDir } from "./paths.js";
 import { heldRoutes } from "./reports.js";
 import { type SocketRoute, SocketRoutes } from "./socket-routes.js";
-import { loadState, type SavedState, writeStateAtomically } from "./state.js";
-import { StateWriter } from "./state-writer.js";
+import { loadState, type SavedState, type Verdicts } from "./state.js";
+import { JournaledState, type StateBatch, StateWriter } from "./state-writer.js";
 
 export interface DaemonDeps {
   log: Logger;
@@ -255,16 +255,25 @@ export class Daemon {
     this.persistSoon();
   }
 
-  private readonly writer = new StateWriter({
-    snapshot: () => {
-      const health: Record<string, "healthy" | "failing"> = {};
+  /** The state file: a snapshot plus a journal of changes (one line and one fsync per batch). */
+  private readonly stateFiles = new JournaledState(() => this.config.state, {
+    changes: () => this.dynamic.takeChanges(),
+    routes: () => this.dynamic.saved(),
+    sequence: () => this.host.speaker.sequence,
+    health: () => {
+      const health: Verdicts = {};
       for (const check of this.gate.report())
         if (check.health !== "unknown") health[check.prefix] = check.health;
-      return { version: 1, routes: this.dynamic.saved(), sequence: this.host.speaker.sequence, health };
+      return health;
     },
-    write: async (state) => {
-      await writeStateAtomically(this.config.state, state);
-      this.savedSequence = Math.max(this.savedSequence, state.sequence);
+  });
+
+  private readonly writer = new StateWriter<StateBatch>({
+    snapshot: () => this.stateFiles.take(),
+    write: async (batch) => {
+      await this.stateFiles.write(batch);
+      const sequence = batch.kind === "snapshot" ? batch.state.sequence : batch.sequence;
+      this.savedSequence = Math.max(this.savedSequence, sequence);
     },
     // Disk full or read-only: the last good file stays; announcing goes on.
     onError: (error) =>
@@ -325,6 +334,11 @@ export class Daemon {
     this.metrics?.close();
     if (!withdraw) await this.persist();
     await this.writer.flush();
+    await this.stateFiles
+      .close()
+      .catch((error: Error) =>
+        this.deps.log.error({ state: this.config.state, err: error.message }, "cannot write state file"),
+      );
     await closing;
     this.deps.log.info({ withdrawn: withdraw }, "daemon stopped");
   }

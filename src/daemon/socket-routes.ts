@@ -28,6 +28,8 @@ export class SocketRoutes {
   private readonly routes = new Map<string, SocketRoute>();
   /** Prefixes by owner: the link poll (every 250 ms) asks for owners, and must not scan every route. */
   private readonly owned = new Map<string, Set<string>>();
+  /** Prefixes added or removed since the state file last took them: what its journal appends. */
+  private readonly dirty = new Set<string>();
 
   constructor(private readonly deps: SocketRoutesDeps) {}
 
@@ -66,6 +68,7 @@ export class SocketRoutes {
     const key = route.spec.prefix.text;
     this.forget(key);
     this.routes.set(key, route);
+    this.dirty.add(key);
     if (route.spec.owner !== undefined) {
       const keys = this.owned.get(route.spec.owner) ?? new Set<string>();
       keys.add(key);
@@ -114,6 +117,7 @@ export class SocketRoutes {
     const route = this.routes.get(prefix);
     if (!route) return false;
     this.routes.delete(prefix);
+    this.dirty.add(prefix);
     const owner = route.spec.owner;
     if (owner !== undefined) {
       const keys = this.owned.get(owner);
@@ -125,13 +129,30 @@ export class SocketRoutes {
 
   /** The routes as the state file keeps them. */
   saved(): SavedRoute[] {
-    return [...this.routes.values()].map(({ spec, check }) => ({
-      prefix: spec.prefix.text,
-      metric: spec.metric,
-      tag: spec.tag,
-      ...(spec.owner ? { owner: spec.owner } : {}),
-      ...(spec.nextHop ? { nextHop: spec.nextHop } : {}),
-      ...(check ? { check } : {}),
-    }));
+    return [...this.routes.values()].map(savedOf);
   }
+
+  /** The routes added (as saved) and prefixes removed since the last call: O(changes), not O(routes). */
+  takeChanges(): { routes: SavedRoute[]; removed: string[] } {
+    const routes: SavedRoute[] = [];
+    const removed: string[] = [];
+    for (const key of this.dirty) {
+      const route = this.routes.get(key);
+      if (route) routes.push(savedOf(route));
+      else removed.push(key);
+    }
+    this.dirty.clear();
+    return { routes, removed };
+  }
+}
+
+function savedOf({ spec, check }: SocketRoute): SavedRoute {
+  return {
+    prefix: spec.prefix.text,
+    metric: spec.metric,
+    tag: spec.tag,
+    ...(spec.owner ? { owner: spec.owner } : {}),
+    ...(spec.nextHop ? { nextHop: spec.nextHop } : {}),
+    ...(check ? { check } : {}),
+  };
 }

@@ -1,17 +1,17 @@
 /**
  * What must survive a crash: the announced routes with their owners and health checks, each check's
- * last verdict, and the last crypto sequence number. Written atomically (temp file, fsync, rename, fsync of the directory) on every change, so the
- * file is always either the old state or the new one; read back on start, keeping what is valid.
+ * last verdict, and the last crypto sequence number. Kept as a snapshot (`state.json`, replaced
+ * atomically: temp file, fsync, rename, fsync of the directory) plus a journal of the changes made
+ * since (journal.ts), so a change costs one appended line; read back on start, keeping what is valid.
+ * Version 1 was the snapshot alone: such a file is read as a snapshot with no journal (migration).
  */
-import { randomBytes } from "node:crypto";
-import { closeSync, constants, openSync, readFileSync } from "node:fs";
-import { mkdir, open, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { checkSchema } from "../health/config.js";
 import { parsePrefix } from "../speaker/prefix.js";
 import { MAX_SEQUENCE, SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
 import { admitRoute, Refusal } from "./admit.js";
+import { readNoFollow, replaceFile } from "./atomic-file.js";
+import { decodeJournal, journalPath } from "./journal.js";
 
 const savedRoute = z.object({
   prefix: z.string(),
@@ -26,25 +26,32 @@ const verdict = z.enum(["healthy", "failing"]);
 
 export type SavedRoute = z.infer<typeof savedRoute>;
 
+export type Verdicts = Record<string, "healthy" | "failing">;
+
+/** 2: a snapshot with a `generation`, which its journal names. */
+export const STATE_VERSION = 2;
+
 export interface SavedState {
-  version: 1;
+  version: typeof STATE_VERSION;
+  /** Which journal continues this snapshot (journal.ts); absent in a version 1 file. */
+  generation?: string;
   routes: SavedRoute[];
   sequence: number;
   /** Each health check's verdict by prefix (socket and config routes); unknown ones are left out. */
-  health?: Record<string, "healthy" | "failing">;
+  health?: Verdicts;
 }
 
-export const EMPTY_STATE: SavedState = { version: 1, routes: [], sequence: 0 };
-
-/** Reads a file without following a symlink at its last component (issue 13: a planted link). */
-function readNoFollow(path: string): string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    return readFileSync(fd, "utf8");
-  } finally {
-    closeSync(fd);
-  }
+/** One batch of changes, one journal line: routes put whole, prefixes removed, the new sequence and verdicts. */
+export interface StateRecord {
+  routes?: SavedRoute[];
+  removed?: string[];
+  sequence?: number;
+  health?: Verdicts;
 }
+
+export const EMPTY_STATE: SavedState = { version: STATE_VERSION, routes: [], sequence: 0 };
+
+const GENERATION = /^[0-9a-f]{1,64}$/;
 
 /**
  * The saved sequence number: a non-integer is ignored (0: the speaker starts from Unix time), one
@@ -70,7 +77,7 @@ function sequenceOf(value: unknown, path: string, problems: string[]): number {
 const INTRINSIC = { allowDefault: true, allowCommandChecks: true } as const;
 
 /** One saved entry, or the one-line reason (naming the field) it is skipped. */
-function savedRouteOf(route: unknown): SavedRoute | string {
+export function savedRouteOf(route: unknown): SavedRoute | string {
   const parsed = savedRoute.safeParse(route);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -86,8 +93,8 @@ function savedRouteOf(route: unknown): SavedRoute | string {
 }
 
 /** Verdicts by prefix; only canonical prefixes are kept, so no key can be `__proto__` or junk. */
-function healthOf(value: unknown): Record<string, "healthy" | "failing"> {
-  const health: Record<string, "healthy" | "failing"> = {};
+function healthOf(value: unknown): Verdicts {
+  const health: Verdicts = {};
   if (typeof value !== "object" || value === null) return health;
   for (const [prefix, verdictText] of Object.entries(value)) {
     const parsed = verdict.safeParse(verdictText);
@@ -101,21 +108,34 @@ function healthOf(value: unknown): Record<string, "healthy" | "failing"> {
   return health;
 }
 
-/** Reads the state file. A missing file is an empty state; anything unreadable is reported, not fatal. */
-export function loadState(path: string): { state: SavedState; problems: string[] } {
-  let text: string;
+/** Reads a file of the state; a missing one is empty, an unreadable one is reported, not fatal. */
+function readStateFile(path: string, problems: string[]): string | undefined {
   try {
-    text = readNoFollow(path);
+    return readNoFollow(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return { state: EMPTY_STATE, problems: [] };
-    return { state: EMPTY_STATE, problems: [`cannot read ${path}: ${code}; starting with no saved routes`] };
+    if (code !== "ENOENT") problems.push(`cannot read ${path}: ${code}; starting without what it holds`);
+    return undefined;
   }
-  return parseState(text, path);
 }
 
 /**
- * The state file's text, as loadState reads it (`path` only names it in problems). Every saved route
+ * Reads the state: the snapshot, then its journal replayed. A missing file is an empty state;
+ * anything unreadable is reported, not fatal. Reading never changes the files: the daemon's first
+ * write starts a new snapshot and journal, which drops a torn tail for good.
+ */
+export function loadState(path: string): { state: SavedState; problems: string[] } {
+  const problems: string[] = [];
+  const text = readStateFile(path, problems);
+  const snapshot = text === undefined ? { state: EMPTY_STATE, problems: [] } : parseState(text, path);
+  problems.push(...snapshot.problems);
+  const journal = readStateFile(journalPath(path), problems);
+  if (journal === undefined) return { state: snapshot.state, problems };
+  return { state: replayJournal(snapshot.state, journal, journalPath(path), problems), problems };
+}
+
+/**
+ * The snapshot's text, as loadState reads it (`path` only names it in problems). Every saved route
  * goes through admitRoute, as a control request does; one that fails is skipped with a problem naming
  * the field. The daemon admits the rest again under its current policy. Never throws.
  */
@@ -132,48 +152,96 @@ export function parseState(text: string, path: string): { state: SavedState; pro
   const problems: string[] = [];
   const object = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
   const sequence = sequenceOf(object.sequence, path, problems);
-  const routes: SavedRoute[] = [];
-  for (const [i, route] of (Array.isArray(object.routes) ? object.routes : []).entries()) {
-    const checked = savedRouteOf(route);
-    if (typeof checked !== "string") routes.push(checked);
-    else problems.push(`${path}: routes[${i}] is not a valid route; skipped: ${checked}`);
-  }
+  const routes = routesOf(object.routes, `${path}: routes`, problems);
   if (!Array.isArray(object.routes)) problems.push(`${path}: no routes list; starting with no saved routes`);
   const health = healthOf(object.health);
+  const generation =
+    typeof object.generation === "string" && GENERATION.test(object.generation)
+      ? object.generation
+      : undefined;
   return {
-    state: { version: 1, routes, sequence, ...(Object.keys(health).length > 0 ? { health } : {}) },
+    state: {
+      version: STATE_VERSION,
+      ...(generation ? { generation } : {}),
+      routes,
+      sequence,
+      ...(Object.keys(health).length > 0 ? { health } : {}),
+    },
     problems,
   };
 }
 
+/** The valid entries of a saved routes list; each one skipped is a problem naming where it was. */
+function routesOf(value: unknown, where: string, problems: string[]): SavedRoute[] {
+  const routes: SavedRoute[] = [];
+  for (const [i, route] of (Array.isArray(value) ? value : []).entries()) {
+    const checked = savedRouteOf(route);
+    if (typeof checked !== "string") routes.push(checked);
+    else problems.push(`${where}[${i}] is not a valid route; skipped: ${checked}`);
+  }
+  return routes;
+}
+
+/**
+ * The snapshot with its journal's records applied in order. A journal of another generation is not
+ * replayed (a compaction cut short, or a snapshot replaced by hand), but its sequence numbers still
+ * count: they went on the wire, and the number must never go backwards.
+ */
+export function replayJournal(
+  snapshot: SavedState,
+  text: string,
+  path: string,
+  problems: string[],
+): SavedState {
+  const { generation, records, tornBytes } = decodeJournal(text);
+  if (tornBytes > 0) {
+    problems.push(`${path}: ${tornBytes} bytes after the last whole record dropped (a write cut short)`);
+  }
+  let sequence = snapshot.sequence;
+  if (generation === undefined || generation !== snapshot.generation) {
+    for (const record of records)
+      sequence = Math.max(sequence, sequenceOf(fieldOf(record, "sequence"), path, []));
+    if (records.length > 0) {
+      problems.push(
+        `${path} does not follow ${path.replace(/\.journal$/, "")}; its ${records.length} records skipped`,
+      );
+    }
+    return { ...snapshot, sequence };
+  }
+  const routes = new Map(snapshot.routes.map((r) => [r.prefix, r]));
+  let health = snapshot.health;
+  for (const [i, record] of records.entries()) {
+    const where = `${path}: record ${i + 1}`;
+    const removed = fieldOf(record, "removed");
+    for (const prefix of Array.isArray(removed) ? removed : [])
+      if (typeof prefix === "string") routes.delete(prefix);
+    for (const route of routesOf(fieldOf(record, "routes"), `${where}: routes`, problems))
+      routes.set(route.prefix, route);
+    sequence = Math.max(sequence, sequenceOf(fieldOf(record, "sequence"), where, problems));
+    const verdicts = fieldOf(record, "health");
+    if (verdicts !== undefined) health = healthOf(verdicts);
+  }
+  const { health: _, ...rest } = snapshot;
+  return {
+    ...rest,
+    routes: [...routes.values()],
+    sequence,
+    ...(health && Object.keys(health).length > 0 ? { health } : {}),
+  };
+}
+
+function fieldOf(record: unknown, name: string): unknown {
+  return typeof record === "object" && record !== null
+    ? (record as Record<string, unknown>)[name]
+    : undefined;
+}
+
 /**
  * Writes the whole state so that a crash at any moment leaves the old file or the new one, without
- * blocking the event loop (the fsyncs run on libuv's thread pool).
+ * blocking the event loop (the fsyncs run on libuv's thread pool). Returns its size in bytes.
  */
-export async function writeStateAtomically(path: string, state: SavedState): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  // Unpredictable, created exclusively and never through a symlink: in a directory others can write,
-  // a link planted at a guessable name made the root daemon overwrite its target (issue 13).
-  const temp = join(dir, `.${basename(path)}.tmp-${randomBytes(12).toString("hex")}`);
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  const file = await open(temp, flags, 0o600);
-  try {
-    try {
-      await file.writeFile(`${JSON.stringify(state, null, 1)}\n`);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => {}); // a full disk: leave it no emptier than before
-    throw error;
-  }
-  const dirHandle = await open(dir, "r");
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
+export async function writeStateAtomically(path: string, state: SavedState): Promise<number> {
+  const text = `${JSON.stringify(state, null, 1)}\n`;
+  await (await replaceFile(path, text)).close();
+  return Buffer.byteLength(text);
 }

@@ -22,7 +22,7 @@ describe("state temp file at a known name", () => {
     const path = join(d, "state.json");
     const temp = join(d, `.state.json.tmp-${"ab".repeat(12)}`);
     symlinkSync(victim, temp);
-    await expect(writeStateAtomically(path, { version: 1, routes: [], sequence: 1 })).rejects.toThrow(
+    await expect(writeStateAtomically(path, { version: 2, routes: [], sequence: 1 })).rejects.toThrow(
       /EEXIST/,
     );
     expect(readFileSync(victim, "utf8")).toBe("precious\n");

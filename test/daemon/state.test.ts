@@ -19,9 +19,9 @@ const route = { prefix: "198.51.100.0/24", metric: 1, tag: 0, owner: "tap0" };
 describe("state file", () => {
   it("round-trips, creating the directory, leaving no temp file", async () => {
     const path = join(dir(), "deep", "state.json");
-    await writeStateAtomically(path, { version: 1, routes: [route], sequence: 1795842861 });
+    await writeStateAtomically(path, { version: 2, routes: [route], sequence: 1795842861 });
     expect(loadState(path)).toEqual({
-      state: { version: 1, routes: [route], sequence: 1795842861 },
+      state: { version: 2, routes: [route], sequence: 1795842861 },
       problems: [],
     });
     expect(readdirSync(join(path, ".."))).toEqual(["state.json"]);
@@ -29,7 +29,7 @@ describe("state file", () => {
 
   it("a missing file is an empty state, without complaint", () => {
     expect(loadState(join(dir(), "none.json"))).toEqual({
-      state: { version: 1, routes: [], sequence: 0 },
+      state: { version: 2, routes: [], sequence: 0 },
       problems: [],
     });
   });
@@ -49,7 +49,7 @@ describe("state file", () => {
       JSON.stringify({ version: 1, sequence: 42, routes: [route, { prefix: 7 }, { ...route, metric: 99 }] }),
     );
     const { state, problems } = loadState(path);
-    expect(state).toEqual({ version: 1, routes: [route], sequence: 42 });
+    expect(state).toEqual({ version: 2, routes: [route], sequence: 42 });
     expect(problems).toEqual([
       `${path}: routes[1] is not a valid route; skipped: prefix: Invalid input: expected string, received number`,
       `${path}: routes[2] is not a valid route; skipped: metric: Too big: expected number to be <=15`,
@@ -60,9 +60,9 @@ describe("state file", () => {
     const path = join(dir(), "state.json");
     const checked = { ...route, check: { tcp: "127.0.0.1:443", interval: 1, fall: 2 } };
     const health = { "198.51.100.0/24": "healthy", "203.0.113.0/24": "failing" } as const;
-    await writeStateAtomically(path, { version: 1, routes: [checked], sequence: 5, health });
+    await writeStateAtomically(path, { version: 2, routes: [checked], sequence: 5, health });
     expect(loadState(path)).toEqual({
-      state: { version: 1, routes: [checked], sequence: 5, health },
+      state: { version: 2, routes: [checked], sequence: 5, health },
       problems: [],
     });
 
@@ -86,11 +86,11 @@ describe("state file", () => {
   it("a failed write leaves the last good file and no temp file", async () => {
     const d = dir();
     const path = join(d, "state.json");
-    await writeStateAtomically(path, { version: 1, routes: [route], sequence: 1 });
+    await writeStateAtomically(path, { version: 2, routes: [route], sequence: 1 });
     // The rename fails, as it would on a full or read-only disk: the old file and nothing else remain.
     const blocked = join(d, "blocked");
     mkdirSync(join(blocked, "x"), { recursive: true });
-    await expect(writeStateAtomically(blocked, { version: 1, routes: [], sequence: 2 })).rejects.toThrow(
+    await expect(writeStateAtomically(blocked, { version: 2, routes: [], sequence: 2 })).rejects.toThrow(
       /EISDIR|ENOTEMPTY|EEXIST/,
     );
     expect(readdirSync(d).sort()).toEqual(["blocked", "state.json"]);
@@ -169,7 +169,7 @@ describe("state file, hostile (issue 13)", () => {
     writeFileSync(victim, "precious\n");
     const path = join(d, "state.json");
     symlinkSync(victim, `${path}.tmp-${process.pid}`);
-    await writeStateAtomically(path, { version: 1, routes: [route], sequence: 3 });
+    await writeStateAtomically(path, { version: 2, routes: [route], sequence: 3 });
     expect(readFileSync(victim, "utf8")).toBe("precious\n");
     expect(lstatSync(path).isFile()).toBe(true);
     expect(loadState(path).state.sequence).toBe(3);
@@ -188,7 +188,7 @@ describe("state file, hostile (issue 13)", () => {
 
   it("writes the file 0600", async () => {
     const path = join(dir(), "state.json");
-    await writeStateAtomically(path, { version: 1, routes: [], sequence: 1 });
+    await writeStateAtomically(path, { version: 2, routes: [], sequence: 1 });
     expect(lstatSync(path).mode & 0o777).toBe(0o600);
   });
 });
@@ -201,7 +201,7 @@ describe("StateWriter", () => {
     let value = 0;
     const errors: string[] = [];
     const writer = new StateWriter({
-      snapshot: () => ({ version: 1, routes: [], sequence: value }),
+      snapshot: () => ({ version: 2 as const, routes: [], sequence: value }),
       write: (state) => {
         writes.push(state.sequence);
         return new Promise((resolve, reject) => {

@@ -1,0 +1,68 @@
+/**
+ * What the journal appends (issue 15): SocketRoutes reports the prefixes changed since the last time
+ * it was asked, each once, as the route now saved or as removed; never the whole list.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Gate } from "../../src/daemon/gate.js";
+import { createLogger } from "../../src/daemon/log.js";
+import { SocketRoutes } from "../../src/daemon/socket-routes.js";
+import { parsePrefix } from "../../src/speaker/prefix.js";
+import { Speaker } from "../../src/speaker/speaker.js";
+
+const stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
+function setUp() {
+  const speaker = new Speaker(
+    {
+      interfaces: [{ name: "eth0", ipv4: { auth: { mode: "none" }, neighbors: [], multicast: true } }],
+      random: () => 0.5,
+      unixSeconds: () => 1_800_000_000,
+    },
+    0,
+  );
+  const routes: SocketRoutes = new SocketRoutes({ speaker: () => speaker, gate: () => gate, now: () => 0 });
+  const gate: Gate = new Gate(
+    {
+      announce: (spec) => speaker.announce(spec, 0),
+      withdraw: (prefix) => speaker.withdraw(prefix, 0),
+      withdrawAll: () => speaker.withdrawAll(0),
+      unchecked: () => routes.unchecked(),
+      changed: () => {},
+    },
+    createLogger("silent"),
+  );
+  stops.push(() => gate.stop());
+  return routes;
+}
+
+const add = (routes: SocketRoutes, prefix: string, metric = 1, owner?: string) =>
+  routes.add({ spec: { prefix: parsePrefix(prefix), metric, tag: 0, ...(owner ? { owner } : {}) } });
+
+describe("SocketRoutes changes", () => {
+  it("reports each changed prefix once, as saved now or removed, and only those", () => {
+    const routes = setUp();
+    for (let i = 0; i < 100; i++) add(routes, `198.51.100.${i}/32`);
+    expect(routes.takeChanges().routes).toHaveLength(100);
+    expect(routes.takeChanges()).toEqual({ routes: [], removed: [] });
+
+    add(routes, "198.51.100.1/32", 5); // replaced: the new one
+    add(routes, "198.51.100.1/32", 7); // twice: once, as it is now
+    routes.remove("198.51.100.2/32");
+    add(routes, "198.51.100.3/32");
+    routes.remove("198.51.100.3/32"); // added then removed: removed
+    add(routes, "203.0.113.0/24", 1, "tap9");
+    expect(routes.takeChanges()).toEqual({
+      routes: [
+        { prefix: "198.51.100.1/32", metric: 7, tag: 0 },
+        { prefix: "203.0.113.0/24", metric: 1, tag: 0, owner: "tap9" },
+      ],
+      removed: ["198.51.100.2/32", "198.51.100.3/32"],
+    });
+
+    routes.removeOwner("tap9");
+    expect(routes.takeChanges()).toEqual({ routes: [], removed: ["203.0.113.0/24"] });
+  });
+});
