@@ -13,7 +13,7 @@ export const MAX_SEQUENCE = 0xffffffff;
  * per neighbour, so starting again lower needs both ends reset.
  */
 export const SEQUENCE_EXHAUSTED_FIX =
-  'stop riplet, set "sequence": 0 in its state file, restart RIP on the gateways (they keep the highest number heard), then start riplet';
+  'stop riplet, set "sequence": 0 in its state file and delete the state file\'s .journal beside it, restart RIP on the gateways (they keep the highest number heard), then start riplet';
 
 /**
  * A saved sequence number made usable: not an integer → rounded down (NaN → 0), outside 0..2^32−1 →
