@@ -1,14 +1,14 @@
 /**
  * Config text → plain value, without leaving the parser's garbage in the daemon (issue 15). JSON text
  * takes JSON.parse. YAML is parsed by the `yaml` package, whose document for a 20,000-route file
- * grows the heap by ~80 MiB that V8 keeps: the daemon parses YAML in a short-lived worker, whose
- * heap goes back to the system when it exits, and never loads `yaml` itself unless an error needs a
- * line number. `yaml` is loaded on first use, so a JSON config or a worker-parsed one never pays for it.
+ * grows the heap by ~80 MiB that V8 keeps: the daemon parses YAML in a short-lived child process,
+ * whose memory goes back to the system when it exits, and never loads `yaml` itself unless an error
+ * needs a line number. `yaml` is loaded on first use, so a JSON config or a worker-parsed one never pays for it.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 
 type Yaml = typeof import("yaml");
 let yamlModule: Yaml | undefined;
@@ -58,38 +58,29 @@ export function lineOf(text: string, path: readonly PropertyKey[]): number | und
   return undefined;
 }
 
-/** Longer than any config a person writes by hand; past it the worker cannot be waited on. */
-const WORKER_TIMEOUT_MS = 60_000;
+/** Longer than any config a person writes by hand takes to parse. */
+const CHILD_TIMEOUT_MS = 60_000;
 
 /**
- * parseText in a worker thread, waited for synchronously (config loading is synchronous). Falls back
- * to this thread when no worker can run (e.g. the sources run untranspiled under a test runner).
+ * parseText in a short-lived child process (config loading is synchronous). Neither `yaml` nor the
+ * document ever enters this heap: only the plain value, as JSON. (A worker thread was tried: its
+ * isolate and thread arena left ~5 MiB behind.) Falls back to this process when the child cannot run
+ * (e.g. the sources run untranspiled under a test runner).
  */
 export function parseTextIsolated(text: string): Parsed {
   if (/^\s*\{/.test(text)) return parseText(text); // JSON.parse leaves no document behind
-  const entry = new URL("./config-worker.js", import.meta.url);
-  if (!existsSync(fileURLToPath(entry))) return parseText(text);
-  const done = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  let worker: Worker;
+  const entry = fileURLToPath(new URL("./config-child.js", import.meta.url));
+  if (!existsSync(entry)) return parseText(text);
   try {
-    // execArgv: [] so a flag of this process that a worker refuses (--input-type) cannot stall it
-    worker = new Worker(entry, {
-      workerData: { text, done, port: port2 },
-      transferList: [port2],
-      execArgv: [],
+    const out = execFileSync(process.execPath, [entry], {
+      input: text,
+      encoding: "utf8",
+      maxBuffer: 64 * text.length + 65_536,
+      timeout: CHILD_TIMEOUT_MS,
+      stdio: ["pipe", "pipe", "ignore"],
     });
+    return JSON.parse(out) as Parsed;
   } catch {
     return parseText(text);
   }
-  worker.unref();
-  let failed = false;
-  worker.on("error", () => {
-    failed = true;
-  });
-  Atomics.wait(done, 0, 0, WORKER_TIMEOUT_MS);
-  const reply = receiveMessageOnPort(port1)?.message as Parsed | undefined;
-  port1.close();
-  void worker.terminate();
-  return reply && !failed ? reply : parseText(text);
 }

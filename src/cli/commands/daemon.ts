@@ -52,7 +52,7 @@ export async function runDaemon(configPath: string, io: CliIo, logLevel: string)
         `cannot read ${configPath}: ${(error as NodeJS.ErrnoException).code}; give one with -c FILE`,
       );
     }
-    // parsed in a worker: a large YAML file's parser garbage would otherwise stay in this heap (issue 15)
+    // parsed in a child process: a large YAML file's parser garbage would otherwise stay in this heap (issue 15)
     return parseConfigText(text, configPath, secretReader(log), undefined, parseTextIsolated);
   };
   let daemon: Daemon;
