@@ -72,15 +72,20 @@ export function parseTextIsolated(text: string): Parsed {
   const entry = fileURLToPath(new URL("./config-child.js", import.meta.url));
   if (!existsSync(entry)) return parseText(text);
   try {
-    const out = execFileSync(process.execPath, [entry], {
-      input: text,
-      encoding: "utf8",
-      maxBuffer: 64 * text.length + 65_536,
-      timeout: CHILD_TIMEOUT_MS,
-      stdio: ["pipe", "pipe", "ignore"],
-    });
-    return JSON.parse(out) as Parsed;
+    return parseInChild(text, entry);
   } catch {
     return parseText(text);
   }
+}
+
+/** parseText run by `entry` (the built config-child.js) in a child process; throws if the child fails. */
+export function parseInChild(text: string, entry: string): Parsed {
+  const out = execFileSync(process.execPath, [entry], {
+    input: text,
+    encoding: "utf8",
+    maxBuffer: 64 * text.length + 65_536,
+    timeout: CHILD_TIMEOUT_MS,
+    stdio: ["pipe", "pipe", "ignore"],
+  });
+  return JSON.parse(out) as Parsed;
 }
