@@ -1,9 +1,9 @@
 /**
  * Config text → plain value, without leaving the parser's garbage in the daemon (issue 15). JSON text
  * takes JSON.parse. YAML is parsed by the `yaml` package, whose document for a 20,000-route file
- * grows the heap by ~80 MiB that V8 keeps: the daemon parses YAML in a short-lived child process,
- * whose memory goes back to the system when it exits, and never loads `yaml` itself unless an error
- * needs a line number. `yaml` is loaded on first use, so a JSON config or a worker-parsed one never pays for it.
+ * grows the heap by ~80 MiB that V8 keeps: the daemon parses a large YAML file in a short-lived child
+ * process, whose memory goes back to the system when it exits. `yaml` is loaded on first use, so a
+ * JSON config or a child-parsed one never loads it into the daemon (unless an error needs a line).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -58,6 +58,12 @@ export function lineOf(text: string, path: readonly PropertyKey[]): number | und
   return undefined;
 }
 
+/**
+ * From this size on (~1,000 routes) the daemon parses YAML in a child. Below it the document's garbage
+ * is a few MiB at most, less than the child's ~100 ms would cost a daemon the hook is waiting for.
+ */
+const ISOLATE_FROM_BYTES = 64 * 1024;
+
 /** Longer than any config a person writes by hand takes to parse. */
 const CHILD_TIMEOUT_MS = 60_000;
 
@@ -68,7 +74,8 @@ const CHILD_TIMEOUT_MS = 60_000;
  * (e.g. the sources run untranspiled under a test runner).
  */
 export function parseTextIsolated(text: string): Parsed {
-  if (/^\s*\{/.test(text)) return parseText(text); // JSON.parse leaves no document behind
+  // JSON.parse leaves no document behind; a small file leaves little, and a child costs ~100 ms of start
+  if (/^\s*\{/.test(text) || text.length < ISOLATE_FROM_BYTES) return parseText(text);
   const entry = fileURLToPath(new URL("./config-child.js", import.meta.url));
   if (!existsSync(entry)) return parseText(text);
   try {
