@@ -2,7 +2,6 @@
  * The daemon's config file (SPEC §4), YAML or JSON (JSON is YAML). Checked against a schema; every
  * error names the field, the line, and what is expected. Secrets never appear in an error.
  */
-import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { DNSMASQ_MISSING_FIX, type GuestSettings } from "../guests/plan.js";
 import { findDnsmasq } from "../guests/process.js";
@@ -16,6 +15,7 @@ import type { RouteSpec } from "../speaker/table.js";
 import type { AuthConfig, InterfaceConfig } from "../speaker/types.js";
 import { GARBAGE_COLLECTION_MS, ROUTE_TIMEOUT_MS, UPDATE_INTERVAL_MS } from "../wire/constants.js";
 import { type auth, configSchema, type RawConfig } from "./config-schema.js";
+import { lineOf, type Parsed, parseText } from "./config-text.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/riplet/riplet.yaml";
 export const DEFAULT_SOCKET_PATH = "/run/riplet/riplet.sock";
@@ -84,18 +84,6 @@ export interface TapConfig {
 /** Reads a secretFile; injected so parsing stays testable and the file I/O stays at the edge. */
 export type SecretReader = (path: string) => string;
 
-function lineOf(text: string, path: readonly PropertyKey[]): number | undefined {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true) as
-      | { range?: [number, number, number] }
-      | undefined;
-    if (node?.range) return lineCounter.linePos(node.range[0]).line;
-  }
-  return undefined;
-}
-
 function fieldName(path: readonly PropertyKey[]): string {
   return path.reduce<string>(
     (name, part) =>
@@ -113,20 +101,23 @@ function fail(file: string, text: string, path: readonly PropertyKey[], message:
 export type ToolCheck = () => boolean;
 const dnsmasqInstalled: ToolCheck = () => findDnsmasq() !== undefined;
 
+/**
+ * `parse` turns the text into a plain value; the daemon passes parseTextIsolated so the YAML parser's
+ * garbage stays out of its heap. `text` is read again only when an error must name a line.
+ */
 export function parseConfigText(
   text: string,
   file: string,
   readSecret: SecretReader,
   hasDnsmasq: ToolCheck = dnsmasqInstalled,
+  parse: (text: string) => Parsed = parseText,
 ): DaemonConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const line = lineCounter.linePos(syntax.pos[0]).line;
-    throw new ConfigError(`${file}:${line}: not valid YAML or JSON: ${syntax.message.split("\n")[0]}`);
+  const syntax = parse(text);
+  if (!syntax.ok) {
+    const { line, message } = syntax.fault;
+    throw new ConfigError(`${file}:${line}: not valid YAML or JSON: ${message.split("\n")[0]}`);
   }
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  const parsed = configSchema.safeParse(syntax.value ?? {});
   if (!parsed.success) {
     const issue = deepestIssue(parsed.error.issues);
     fail(file, text, issue.path, issue.message);
@@ -265,13 +256,8 @@ function configRoutes(raw: RawConfig, failAt: Fail, policy: Policy): RouteSpec[]
   return (raw.routes ?? []).map((r, i) => {
     const prefix = prefixAt(r.prefix, ["routes", i, "prefix"], failAt, policy);
     const nextHop = r.nextHop ? nextHopAt(r.nextHop, prefix, ["routes", i, "nextHop"], failAt) : undefined;
-    return {
-      prefix,
-      metric: r.metric ?? 1,
-      tag: r.tag ?? 0,
-      ...(nextHop ? { nextHop } : {}),
-      ...(r.owner ? { owner: r.owner } : {}),
-    };
+    // one shape for every route (absent = undefined): see record() in speaker/table.ts
+    return { prefix, metric: r.metric ?? 1, tag: r.tag ?? 0, nextHop, owner: r.owner || undefined };
   });
 }
 

@@ -20,6 +20,23 @@ export interface AnnouncedRoute extends RouteSpec {
   changedAt: number;
 }
 
+/**
+ * Every route record has the same properties in the same order (absent = undefined), so V8 gives all
+ * of them one hidden class: spreads of optional keys gave nearly every route its own (~220 B/route at
+ * 20,000 routes, issue 15). JSON.stringify drops the undefined ones, so no output changes.
+ */
+function record(spec: RouteSpec, state: AnnouncedRoute["state"], changedAt: number): AnnouncedRoute {
+  return {
+    prefix: spec.prefix,
+    metric: spec.metric,
+    tag: spec.tag,
+    nextHop: spec.nextHop,
+    owner: spec.owner,
+    state,
+    changedAt,
+  };
+}
+
 function sameSpec(a: RouteSpec, b: RouteSpec): boolean {
   return a.metric === b.metric && a.tag === b.tag && a.nextHop === b.nextHop && a.owner === b.owner;
 }
@@ -47,7 +64,7 @@ export class RouteTable {
     const existing = this.routes.get(key);
     if (existing?.state === "active" && sameSpec(existing, spec)) return false;
     if (existing) this.unindex(existing);
-    const route: AnnouncedRoute = { ...spec, state: "active", changedAt: now };
+    const route = record(spec, "active", now);
     this.routes.set(key, route);
     this.index(route);
     this.changed.add(key);
@@ -60,7 +77,7 @@ export class RouteTable {
     const existing = this.routes.get(prefixText);
     if (existing?.state !== "active") return false;
     this.unindex(existing);
-    const route: AnnouncedRoute = { ...existing, state: "withdrawing", changedAt: now };
+    const route = record(existing, "withdrawing", now);
     this.routes.set(prefixText, route);
     this.index(route);
     this.changed.add(prefixText);

@@ -5,6 +5,7 @@ import { readFileSync, statSync } from "node:fs";
 import { Command } from "commander";
 import { ControlSocketInUse } from "../../control/server.js";
 import { ConfigError, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
+import { parseTextIsolated } from "../../daemon/config-text.js";
 import { Daemon } from "../../daemon/daemon.js";
 import { installLastResort } from "../../daemon/last-resort.js";
 import { createLogger, type Logger } from "../../daemon/log.js";
@@ -51,7 +52,8 @@ export async function runDaemon(configPath: string, io: CliIo, logLevel: string)
         `cannot read ${configPath}: ${(error as NodeJS.ErrnoException).code}; give one with -c FILE`,
       );
     }
-    return parseConfigText(text, configPath, secretReader(log));
+    // parsed in a child process: a large YAML file's parser garbage would otherwise stay in this heap (issue 15)
+    return parseConfigText(text, configPath, secretReader(log), undefined, parseTextIsolated);
   };
   let daemon: Daemon;
   try {
