@@ -136,7 +136,7 @@ export function summaryTables(latency: Latency[], byName: Map<string, BenchLine>
       return [[PHASE_LABELS[phase] ?? phase, ...speakers.map(cell)]];
     });
     out.push(
-      `**${gateway.toUpperCase()} gateway**: median (alternative ÷ riplet)`,
+      `**${gateway.toUpperCase()} gateway**: median (alternative ÷ riplet; ≈ marks a tie, below 0.8 the alternative was faster)`,
       table(["phase", ...speakers], rows),
     );
   }
