@@ -8,6 +8,7 @@
  */
 
 import { formatMs } from "./report-format.js";
+import { PHASE_LABELS } from "./report-latency.js";
 
 export interface LatencySeries {
   label: string;
@@ -17,6 +18,8 @@ export interface LatencySeries {
   speaker?: string;
   /** The run's own median, so the plot agrees with the table; defaults to the samples' median. */
   median?: number;
+  /** The figure is a cap the measurement hit (the route was still there): labelled "> …". */
+  atLeast?: boolean;
 }
 
 export interface PlotOptions {
@@ -24,14 +27,16 @@ export interface PlotOptions {
   width?: number;
 }
 
-export const PHASES = ["announce", "withdraw", "kill"] as const;
+export const PHASES = ["announce", "reannounce", "withdraw", "kill", "stop"] as const;
 
 const KNOWN_COLOURS: Record<string, string> = {
   riplet: "#2563eb",
-  "frr-host": "#ea580c",
-  "bird-host": "#16a34a",
+  "frr-connected": "#ea580c",
+  "bird-direct": "#16a34a",
+  "frr-static": "#f59e0b",
+  "bird-static": "#4d7c0f",
 };
-const SPARE_COLOURS = ["#9333ea", "#0891b2", "#be123c", "#4d7c0f", "#6b7280"];
+const SPARE_COLOURS = ["#9333ea", "#0891b2", "#be123c", "#6b7280"];
 
 const LABEL_WIDTH = 170; // room for "bird-host → bird" at 12px
 const MEDIAN_WIDTH = 80; // right-hand column with each row's median
@@ -124,7 +129,7 @@ function row(s: LatencySeries, y: number, frame: Frame, colour: string): string[
   });
   out.push(
     `<line x1="${r1(med)}" x2="${r1(med)}" y1="${r1(y - h / 2 - 2)}" y2="${r1(y + h / 2 + 2)}" class="median"/>`,
-    `<text x="${width - MEDIAN_WIDTH + 10}" y="${r1(y + 4)}">${formatMs(median)}</text>`,
+    `<text x="${width - MEDIAN_WIDTH + 10}" y="${r1(y + 4)}">${escapeXml(`${s.atLeast ? "> " : ""}${formatMs(median)}`)}</text>`,
   );
   return out;
 }
@@ -168,7 +173,9 @@ function panels(series: LatencySeries[], frame: Frame): { body: string[]; bottom
   for (const phase of [...PHASES, ...new Set(extra)]) {
     const rows = series.filter((s) => s.phase === phase);
     if (rows.length === 0) continue;
-    body.push(`<text x="10" y="${r1(y + 16)}" class="panel">${escapeXml(phase)}</text>`);
+    body.push(
+      `<text x="10" y="${r1(y + 16)}" class="panel">${escapeXml(PHASE_LABELS[phase] ?? phase)}</text>`,
+    );
     const top = y + PANEL_HEAD;
     const bottom = top + rows.length * ROW_HEIGHT;
     body.push(...axis(frame.domain, frame.x, top, bottom));

@@ -10,20 +10,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import { isDirectRun } from "./direct-run.js";
-import { type LatencySeries, latencySvg, PHASES } from "./plot.js";
-import {
-  type BenchLine,
-  details,
-  formatMs,
-  formatRatio,
-  machineLine,
-  order,
-  table,
-  valueCell,
-} from "./report-format.js";
+import { type LatencySeries, latencySvg } from "./plot.js";
+import { type BenchLine, details, machineLine, order, table, valueCell } from "./report-format.js";
+import { GATEWAYS, latencyOf, latencyTable, SPEAKERS, summaryTables } from "./report-latency.js";
 
 export type { BenchLine } from "./report-format.js";
 export { formatMs, formatRate, formatRatio } from "./report-format.js";
+export { formatVersus } from "./report-latency.js";
 
 export interface RenderOptions {
   /** Image link target, relative to the markdown file. */
@@ -32,68 +25,6 @@ export interface RenderOptions {
 
 export const START_MARKER = "<!-- results:start -->";
 export const END_MARKER = "<!-- results:end -->";
-
-const SPEAKERS = ["riplet", "frr-host", "bird-host"];
-const GATEWAYS = ["frr", "bird"];
-const LATENCY_NAME = /^(announce|withdraw|kill)\.([^./]+)\.([^./]+)$/;
-
-interface Latency {
-  line: BenchLine;
-  phase: string;
-  speaker: string;
-  gateway: string;
-}
-
-function latencyRows(latency: Latency[], byName: Map<string, BenchLine>, used: Set<string>): string[][] {
-  const rows: string[][] = [];
-  for (const gateway of order(
-    GATEWAYS,
-    latency.map((l) => l.gateway),
-  )) {
-    for (const phase of PHASES) {
-      const here = latency.filter((l) => l.gateway === gateway && l.phase === phase);
-      const riplet = here.find((l) => l.speaker === "riplet");
-      for (const speaker of order(
-        SPEAKERS,
-        here.map((l) => l.speaker),
-      )) {
-        const { line } = here.find((l) => l.speaker === speaker)!;
-        rows.push([
-          gateway,
-          phase,
-          speaker,
-          ...latencyCells(line),
-          ratioCell(line, riplet?.line, byName, used),
-        ]);
-      }
-    }
-  }
-  return rows;
-}
-
-function latencyCells(line: BenchLine): string[] {
-  const ms = (v: unknown) => (typeof v === "number" ? formatMs(v) : "—");
-  const trials = typeof line.trials === "number" ? String(line.trials) : "—";
-  return [formatMs(line.value), ms(line.p90), ms(line.max), trials];
-}
-
-/** Quotes the run's own ratio line when there is one; otherwise divides the medians. */
-function ratioCell(
-  alt: BenchLine,
-  riplet: BenchLine | undefined,
-  byName: Map<string, BenchLine>,
-  used: Set<string>,
-) {
-  const [phase, speaker, gateway] = alt.name.split(".");
-  if (speaker === "riplet") return "—";
-  const ratioName = `ratio.${phase}.riplet/${speaker}.${gateway}`;
-  const quoted = byName.get(ratioName);
-  if (quoted) {
-    used.add(ratioName);
-    return formatRatio(quoted.value);
-  }
-  return riplet && alt.value > 0 ? formatRatio(riplet.value / alt.value) : "—";
-}
 
 const SCALE_LABELS: Record<string, string> = {
   rss: "resident memory",
@@ -113,11 +44,25 @@ function scaleRow(line: BenchLine): string[] {
 /** Plot rows in the table's order (gateway, then speaker), whatever order the run wrote them in. */
 export function latencySeries(lines: BenchLine[]): LatencySeries[] {
   const found = lines.flatMap((line) => {
-    const m = LATENCY_NAME.exec(line.name);
-    if (!m || line.unit !== "ms") return [];
-    const samples = Array.isArray(line.samples) ? line.samples.filter((s) => typeof s === "number") : [];
-    const [phase, speaker, gateway] = [m[1]!, m[2]!, m[3]!];
-    return [{ label: `${speaker} → ${gateway}`, phase, samples, speaker, median: line.value, gateway }];
+    const l = latencyOf(line);
+    if (!l) return [];
+    // a speaker-stopped figure is one measurement with no samples list: plot it as its one dot
+    const listed = Array.isArray(line.samples)
+      ? line.samples.filter((s) => typeof s === "number")
+      : [line.value];
+    const atLeast = Number(line.remaining) > 0;
+    const { phase, speaker, gateway } = l;
+    return [
+      {
+        label: `${speaker} → ${gateway}`,
+        phase,
+        samples: listed,
+        speaker,
+        median: line.value,
+        atLeast,
+        gateway,
+      },
+    ];
   });
   const gateways = order(
     GATEWAYS,
@@ -141,13 +86,10 @@ export function renderResults(lines: BenchLine[], options: RenderOptions = {}): 
     return hit;
   };
   const machine = take((l) => l.name === "machine")[0];
-  const latency = take((l) => LATENCY_NAME.test(l.name) && l.unit === "ms").map((line) => {
-    const [phase, speaker, gateway] = line.name.split(".") as [string, string, string];
-    return { line, phase, speaker, gateway };
-  });
-  const latencyTable = latencyRows(latency, byName, used);
+  const latency = take((l) => latencyOf(l) !== undefined).map((l) => latencyOf(l)!);
+  const summary = summaryTables(latency, byName);
+  const detail = latencyTable(latency, byName, used);
   const hooks = take((l) => l.name.startsWith("hook-up."));
-  const stops = take((l) => l.name.startsWith("stop."));
   const scale = take((l) => l.name.startsWith("scale.") || l.name.startsWith("ratio.scale."));
   const fanin = take((l) => l.name.startsWith("fanin.") || l.name.startsWith("burst."));
   const codec = take((l) => l.unit.endsWith("/s"));
@@ -157,21 +99,14 @@ export function renderResults(lines: BenchLine[], options: RenderOptions = {}): 
   const section = (title: string, header: string[], rows: string[][]) => {
     if (rows.length) out.push(`### ${title}`, table(header, rows));
   };
-  const ratioHead = "riplet ÷ alternative";
-  section(
-    "Latency",
-    ["gateway", "phase", "speaker", "median", "p90", "max", "trials", ratioHead],
-    latencyTable,
-  );
-  if (latency.length) out.push(`![Latency per trial, log scale](${options.svgHref ?? "bench/latency.svg"})`);
+  if (latency.length) {
+    out.push("### Latency", ...summary);
+    out.push(`![Latency per trial, log scale](${options.svgHref ?? "bench/latency.svg"})`);
+    out.push("#### Every series", detail);
+  }
   section("Scale", ["measurement", "speaker", "value", "details"], scale.map(scaleRow));
   const generic = (l: BenchLine) => [l.name, valueCell(l), details(l)];
   section("Up-script run time (QEMU waits for it)", ["measurement", "median", "details"], hooks.map(generic));
-  section(
-    "The speaker itself stopped (SIGTERM) with a VM up → its routes gone from the gateway",
-    ["measurement", "time", "details"],
-    stops.map(generic),
-  );
   section("Fan-in and burst", ["measurement", "value", "details"], fanin.map(generic));
   section("Codec", ["benchmark", "rate", "details"], codec.map(generic));
   section("Other", ["measurement", "value", "details"], other.map(generic));

@@ -5,6 +5,7 @@ import {
   END_MARKER,
   formatMs,
   formatRatio,
+  formatVersus,
   latencySeries,
   parseJsonl,
   renderResults,
@@ -26,10 +27,14 @@ const latency = (name: string, value: number, samples: number[]): BenchLine => (
 const run: BenchLine[] = [
   { name: "machine", unit: "cores", value: 2, cpu: "Test CPU", node: "v20.0.0", trials: 4 },
   latency("announce.riplet.frr", 22, [15, 20, 24, 40]),
-  latency("announce.frr-host.frr", 3100, [900, 3000, 3200, 15600]),
+  latency("announce.frr-connected.frr", 3100, [900, 3000, 3200, 15600]),
   latency("withdraw.riplet.bird", 12, [8, 11, 13, 25]),
-  latency("withdraw.bird-host.bird", 1500, [300, 1400, 1600, 3000]),
-  { name: "ratio.announce.riplet/frr-host.frr", unit: "x", value: 0.0071 },
+  latency("withdraw.bird-direct.bird", 1500, [300, 1400, 1600, 3000]),
+  latency("kill.riplet.bird", 20, [18, 19, 21, 22]),
+  latency("kill.bird-direct.bird", 22, [17, 20, 24, 30]),
+  { name: "ratio.announce.frr-connected/riplet.frr", unit: "x", value: 140.91 },
+  { name: "stop.riplet.frr", unit: "ms", value: 30, remaining: 0, capMs: 200_000 },
+  { name: "stop.frr-connected.frr", unit: "ms", value: 200_000, remaining: 2, capMs: 200_000 },
   { name: "scale.converge.riplet.ipv4", unit: "ms", value: 1170, routes: 10000, missing: 0 },
   { name: "scale.mystery.riplet", unit: "widgets", value: 7, colour: 3 },
   { name: "fanin.announce", unit: "ms", value: 80, hosts: 20, prefixes: 200 },
@@ -49,21 +54,43 @@ describe("renderResults", () => {
 
   it("puts each series' median, p90, max and trials in its row", () => {
     expect(row(md, "frr", "announce", "riplet").slice(3, 7)).toEqual(["22 ms", "24 ms", "40 ms", "4"]);
-    expect(row(md, "frr", "announce", "frr-host").slice(3, 7)).toEqual(["3.10 s", "3.20 s", "15.60 s", "4"]);
-    expect(row(md, "bird", "withdraw", "bird-host")[3]).toBe("1.50 s");
+    expect(row(md, "frr", "announce", "frr-connected").slice(3, 7)).toEqual([
+      "3.10 s",
+      "3.20 s",
+      "15.60 s",
+      "4",
+    ]);
+    expect(row(md, "bird", "withdraw", "bird-direct")[3]).toBe("1.50 s");
   });
 
-  it("quotes the run's ratio line rather than recomputing it", () => {
-    // 22 / 3100 would be 0.0071 too, so make the quoted figure distinguishable.
+  it("quotes the run's ratio line (alternative ÷ riplet) rather than recomputing it", () => {
+    // 3100 / 22 would be 141 too, so make the quoted figure distinguishable.
     const quoted = renderResults(run.map((l) => (l.name.startsWith("ratio.") ? { ...l, value: 0.5 } : l)));
-    expect(row(quoted, "frr", "announce", "frr-host")[7]).toBe("0.50 (2.0× faster)");
-    expect(row(md, "frr", "announce", "frr-host")[7]).toBe("0.007 (141× faster)");
+    expect(row(quoted, "frr", "announce", "frr-connected")[7]).toBe("0.50 (riplet slower)");
+    expect(row(md, "frr", "announce", "frr-connected")[7]).toBe("141 (riplet faster)");
+    expect(md).not.toContain("ratio.announce");
   });
 
   it("divides the medians when the run has no ratio line, and leaves riplet's own cell empty", () => {
-    expect(row(md, "bird", "withdraw", "bird-host")[7]).toBe(formatRatio(12 / 1500));
-    expect(formatRatio(12 / 1500)).toBe("0.008 (125× faster)");
+    expect(row(md, "bird", "withdraw", "bird-direct")[7]).toBe("125 (riplet faster)");
     expect(row(md, "bird", "withdraw", "riplet")[7]).toBe("—");
+  });
+
+  it("calls a ratio between 0.8 and 1.25 a tie, in the detail and in the summary", () => {
+    expect(row(md, "bird", "kill", "bird-direct")[7]).toBe("1.10 (tie)");
+    expect(md).toContain("| kill (QEMU SIGKILL) | 20 ms | 22 ms (≈ 1.10×) |");
+    expect([0.79, 0.81, 1.24, 1.25].map((r) => formatVersus(r))).toEqual([
+      "0.79 (riplet slower)",
+      "0.81 (tie)",
+      "1.24 (tie)",
+      "1.25 (riplet faster)",
+    ]);
+  });
+
+  it("shows a speaker still routed at the cap as a lower bound, and its ratio as one", () => {
+    expect(row(md, "frr", "stop", "frr-connected")[3]).toBe("> 200.00 s (still routed)");
+    expect(row(md, "frr", "stop", "frr-connected")[7]).toBe("≥ 6,667 (riplet faster)");
+    expect(md).toContain("| speaker stopped, VM up | 30 ms | > 200.00 s (≥ 6,667×) |");
   });
 
   it("shows scale, unknown scale, fan-in and codec lines with their units", () => {
@@ -131,7 +158,7 @@ describe("latencySvg", () => {
 
   it("draws one dot per sample", () => {
     const samples = series.reduce((n, s) => n + s.samples.length, 0);
-    expect(samples).toBe(16);
+    expect(samples).toBe(26); // 6 series of 4 trials, 2 speaker-stopped figures of one each
     expect(svg.match(/<circle class="dot"/g)).toHaveLength(samples);
   });
 
@@ -139,7 +166,12 @@ describe("latencySvg", () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     for (const s of series) expect(svg).toContain(`>${s.label}</text>`);
-    for (const speaker of ["riplet", "frr-host", "bird-host"]) expect(svg).toContain(`>${speaker}</text>`);
+    for (const speaker of ["riplet", "frr-connected", "bird-direct"])
+      expect(svg).toContain(`>${speaker}</text>`);
+  });
+
+  it("labels a figure cut at its cap as a lower bound", () => {
+    expect(svg).toContain(">> 200.00 s</text>".replace(">>", ">&gt;"));
   });
 
   it("places decades left to right on a log axis", () => {
@@ -156,7 +188,10 @@ describe("latencySvg", () => {
 
   it("orders rows by gateway then speaker, not by the order of the run", () => {
     const labels = latencySeries([...run].reverse()).map((s) => s.label);
-    expect(labels).toEqual(["riplet → frr", "frr-host → frr", "riplet → bird", "bird-host → bird"]);
+    expect(labels).toEqual([
+      ...["riplet → frr", "riplet → frr", "frr-connected → frr", "frr-connected → frr"],
+      ...["riplet → bird", "riplet → bird", "bird-direct → bird", "bird-direct → bird"],
+    ]);
   });
 
   it("is identical across calls", () => {
