@@ -19,12 +19,12 @@ import {
 import { ControlOps } from "./control-ops.js";
 import { Gate, type GateTarget } from "./gate.js";
 import { Guard } from "./guard.js";
-import { monotonicMs, SpeakerHost } from "./host.js";
 import { type Logger, RateLimiter } from "./log.js";
 import { MetricsEndpoint } from "./metrics.js";
 import { checkPrivateDir } from "./paths.js";
 import { heldRoutes } from "./reports.js";
 import { type SocketRoute, SocketRoutes } from "./socket-routes.js";
+import { monotonicMs, SpeakerHost } from "./speaker-host.js";
 import { loadState, type SavedState, type Verdicts } from "./state.js";
 import { JournaledState, type StateBatch, StateWriter } from "./state-writer.js";
 

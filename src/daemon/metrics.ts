@@ -11,7 +11,7 @@ import type { GuestReport } from "../guests/servers.js";
 import type { Health } from "../health/state.js";
 import type { Speaker } from "../speaker/speaker.js";
 import type { Guard } from "./guard.js";
-import { monotonicMs } from "./host.js";
+import { monotonicMs } from "./speaker-host.js";
 
 export interface MetricsSource {
   speaker(): Speaker;

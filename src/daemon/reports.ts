@@ -3,8 +3,8 @@ import type { Health } from "../health/state.js";
 import type { Speaker } from "../speaker/speaker.js";
 import type { RouteSpec } from "../speaker/table.js";
 import type { DaemonConfig } from "./config.js";
-import { monotonicMs } from "./host.js";
 import type { SocketRoutes } from "./socket-routes.js";
+import { monotonicMs } from "./speaker-host.js";
 
 export interface RouteReport {
   prefix: string;

@@ -1,7 +1,7 @@
 /** `riplet run`: a standalone foreground announcer; SIGTERM/SIGINT withdraws, then exits (SPEC §2). */
 import { Command, Option } from "commander";
-import { SpeakerHost } from "../../daemon/host.js";
 import { createLogger } from "../../daemon/log.js";
+import { SpeakerHost } from "../../daemon/speaker-host.js";
 import { PrefixError, parsePrefix } from "../../speaker/prefix.js";
 import type { InterfaceConfig } from "../../speaker/types.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError, untilStopped } from "../io.js";

@@ -1,6 +1,7 @@
 /**
  * Runs a Speaker for real: its sockets, a watcher for interface changes, the timer that wakes it, and
- * logs. Composition only; the protocol lives in src/speaker and the sockets in src/transport.
+ * logs. Composition only; the protocol lives in src/speaker and the sockets in src/transport. (Named
+ * speaker-host, not host: in this tree "host" means the hypervisor's own plumbing, src/host.)
  */
 import { type LinkMonitor, monitorLinks } from "../host/link-monitor.js";
 import { MAX_SEQUENCE, SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
