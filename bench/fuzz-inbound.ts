@@ -10,13 +10,13 @@
  *   link or an interface), and MALFORMED is never given to one it accepts;
  * - an accepted Response decoded, came from the RIP port (RFC 2453 §3.9.2, RFC 2080 §2.4.2), from a
  *   link-local source for RIPng, and verifies when the interface requires authentication;
- * - the neighbour table stays within MAX_NEIGHBORS;
+ * - the neighbour table stays within DEFAULT_NEIGHBORS;
  * - every reply goes to the requester's address and port on eth0, decodes as a Response, verifies with
  *   the interface's keys, and fits 512 bytes (RIPv2) or the request's size or the MTU (RIPng).
  */
 import fc from "fast-check";
 import { withoutZone } from "../src/speaker/inbound.js";
-import { type DropReason, MAX_NEIGHBORS } from "../src/speaker/neighbors.js";
+import { DEFAULT_NEIGHBORS, type DropReason } from "../src/speaker/neighbors.js";
 import { parsePrefix } from "../src/speaker/prefix.js";
 import { Speaker } from "../src/speaker/speaker.js";
 import type { AuthConfig, Family, Inbound, LinkState, SendAction } from "../src/speaker/types.js";
@@ -182,7 +182,7 @@ class InboundHarness {
     };
     const out = this.speaker.receive(inbound, this.now);
     this.checkAccounting(c, before, out);
-    check(this.speaker.neighbors.all().length <= MAX_NEIGHBORS, "neighbour table bounded", () => "grew");
+    check(this.speaker.neighbors.all().length <= DEFAULT_NEIGHBORS, "neighbour table bounded", () => "grew");
     for (const action of out) this.checkReply(c, action);
   }
 

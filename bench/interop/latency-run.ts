@@ -17,12 +17,7 @@ const STOP_CAP_MS = 200_000;
 const STOP_CAP_QUICK_MS = 15_000;
 
 /** The lines of one speaker × gateway: every phase, the up-script's own time, the speaker stopped. */
-export function latencyLines(
-  kind: string,
-  gateway: string,
-  samples: Samples,
-  stopped: StopResult,
-): BenchLine[] {
+function latencyLines(kind: string, gateway: string, samples: Samples, stopped: StopResult): BenchLine[] {
   const lines: BenchLine[] = [...PHASES, "hook" as const].map((phase) => ({
     name: `${phase === "hook" ? "hook-up" : phase}.${kind}.${gateway}`,
     unit: "ms",
@@ -34,7 +29,7 @@ export function latencyLines(
 }
 
 /** alternative ÷ riplet per phase; a stop figure cut at the cap makes the ratio a lower bound. */
-export function ratioLines(lines: BenchLine[], gateway: string): BenchLine[] {
+function ratioLines(lines: BenchLine[], gateway: string): BenchLine[] {
   const byName = new Map(lines.map((l) => [l.name, l]));
   const out: BenchLine[] = [];
   const alternatives = new Set(lines.map((l) => l.name.split(".")[1]!).filter((s) => s !== "riplet"));

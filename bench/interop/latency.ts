@@ -29,7 +29,7 @@ const REANNOUNCE_GAP_MS = 1000;
 export const QUIET_MS = 5500;
 
 export const PHASES = ["announce", "reannounce", "withdraw", "kill"] as const;
-export type Phase = (typeof PHASES)[number];
+type Phase = (typeof PHASES)[number];
 export type Samples = Record<Phase, number[]> & { hook: number[] };
 
 function startQemu(lab: Lab, ns: string, vm: VmPlan): Child {

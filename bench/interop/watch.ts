@@ -18,7 +18,7 @@ interface Waiter {
 const NON_UNICAST = new Set(["local", "broadcast", "multicast", "anycast", "unreachable", "blackhole"]);
 
 /** Prefix of one `ip monitor route` line, with host routes made /32 or /128; undefined if none. */
-export function parseMonitorLine(line: string): { prefix: string; deleted: boolean } | undefined {
+function parseMonitorLine(line: string): { prefix: string; deleted: boolean } | undefined {
   const words = line.trim().split(/\s+/);
   let i = 0;
   const deleted = words[0] === "Deleted";

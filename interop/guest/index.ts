@@ -14,14 +14,14 @@ import { missingPrerequisites, underCi } from "../lab/preflight.js";
 import { signalPid } from "../lab/proc.js";
 import { LAB_ROOT, registerTeardown, unregisterTeardown } from "../lab/registry.js";
 
-export { Guest, type GuestEvents, type GuestOptions } from "../../src/vm/guest.js";
+export { Guest, type GuestOptions } from "../../src/vm/guest.js";
 
 export const GUEST_CACHE = join(LAB_ROOT, "guest-cache");
 export const BUSYBOX = "/bin/busybox";
 const DNSMASQ = "/usr/sbin/dnsmasq";
 
 /** What the real-guest tests need beyond the suite's own prerequisites, in one line; "" when all is there. */
-export function missingGuest(): string {
+function missingGuest(): string {
   const found = findGuestKernel();
   const missing = [missingPrerequisites()].filter(Boolean);
   if ("missing" in found) missing.push(found.missing);

@@ -31,7 +31,7 @@ export function processStart(pid: number): string {
   }
 }
 
-export function recordPath(id: string): string {
+function recordPath(id: string): string {
   return join(LAB_ROOT, `${id}.json`);
 }
 

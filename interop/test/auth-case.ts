@@ -18,7 +18,7 @@ import {
   waitFor,
 } from "../lab/index.js";
 
-export const AUTH_PREFIX = "198.51.100.0/24";
+const AUTH_PREFIX = "198.51.100.0/24";
 
 export interface AuthCase {
   pair: PairLab;

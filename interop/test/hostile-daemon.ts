@@ -61,7 +61,7 @@ export const dropLogLines = (daemon: Child) =>
   daemon.jsonLines().filter((l) => l.msg === "dropped packet").length;
 
 /** A memory cap for attacks that grew riplet to gigabytes before issue 13: the machine must survive. */
-export const RSS_CAP_KIB = 1024 * 1024;
+const RSS_CAP_KIB = 1024 * 1024;
 
 /**
  * Samples the daemon's RSS every 100 ms from now: the start, the peak, and whether it passed `capKiB`,

@@ -51,7 +51,7 @@ export interface HostileOptions {
   state?: unknown;
 }
 
-export const HMAC_KEY = { id: 3, secret: "hostile-hmac-s3cret" };
+const HMAC_KEY = { id: 3, secret: "hostile-hmac-s3cret" };
 
 function authText(auth: NonNullable<HostileOptions["auth"]>): string {
   if (auth === "md5")

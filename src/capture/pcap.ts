@@ -19,7 +19,7 @@ import { need, WireError } from "../wire/errors.js";
 import { decodeFrame, type FrameDatagram, type LinkLayer, linkLayer } from "./packet-layers.js";
 
 /** One UDP datagram on our ports (see FrameDatagram) and where it stood in the file. */
-export interface CapturedDatagram extends FrameDatagram {
+interface CapturedDatagram extends FrameDatagram {
   /** 1-based index of the packet record in the file, counting every record (Wireshark's frame number). */
   frame: number;
   /** Capture time in microseconds since the epoch; absent when the record has none (pcapng SPB). */

@@ -22,7 +22,7 @@ function entryText(entry: EntryView): string {
   return `  ${parts.join(" ")}`;
 }
 
-export function formatDatagram(view: DatagramView): string[] {
+function formatDatagram(view: DatagramView): string[] {
   const from = view.source
     ? `${view.source.includes(":") ? `[${view.source}]` : view.source}:${view.sourcePort}`
     : "-";

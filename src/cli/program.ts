@@ -34,13 +34,13 @@ function packageVersion(): string {
   }
 }
 
-export const VERSION = packageVersion();
+const VERSION = packageVersion();
 
 /** The end of every command's help, as a man page's EXIT STATUS section (SPEC §2). */
 const EXIT_STATUS_HELP =
   "\nExit status: 0 ok, 1 the operation failed, 2 usage or config error (a refused prefix too),\n3 the daemon could not be reached. More: README.md, docs/RELIABILITY.md, docs/BENCHMARKS.md.";
 
-export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+function createProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command("riplet")
     .description(
       "A small RIPv2/RIPng speaker: announce a VM's subnet to the gateway when it starts, withdraw it when it stops.",

@@ -7,8 +7,6 @@ import { checkSchema } from "../health/config.js";
 import { IFNAME } from "../host/addresses.js";
 import type { PrefixErrorCode } from "../speaker/prefix.js";
 
-export { IFNAME };
-
 /** A line longer than this is refused and the connection closed: a client cannot exhaust memory. */
 export const MAX_LINE_BYTES = 64 * 1024;
 
@@ -28,7 +26,7 @@ const routeIn = z
   })
   .strict();
 
-export const requestSchema = z.discriminatedUnion("op", [
+const requestSchema = z.discriminatedUnion("op", [
   z.object({ id, op: z.literal("announce"), routes: z.array(routeIn).min(1).max(10_000) }).strict(),
   z
     .object({

@@ -11,7 +11,7 @@ import { dirname } from "node:path";
 import { Connection, type ConnectionLimits } from "./connection.js";
 import { errorReply, MAX_LINE_BYTES, type Reply, type Request } from "./protocol.js";
 
-export type Handler = (request: Request) => Promise<Reply>;
+type Handler = (request: Request) => Promise<Reply>;
 
 export class ControlSocketInUse extends Error {
   override readonly name = "ControlSocketInUse";
@@ -47,7 +47,7 @@ export interface ControlCounters {
 }
 
 /** How long a client over the reply bound may take no byte before it is cut off. */
-export const STALL_MS = 10_000;
+const STALL_MS = 10_000;
 const BUSY_LINGER_MS = 1000;
 
 export interface ControlServerOptions {

@@ -11,7 +11,7 @@ import { basename, dirname, join } from "node:path";
  * Above this a state or journal file is not read: a planted or runaway file must not exhaust memory
  * at start. 20,000 routes take 1.4 MB, so this leaves room for ~1.5 million.
  */
-export const MAX_STATE_FILE_BYTES = 128 * 1024 * 1024;
+const MAX_STATE_FILE_BYTES = 128 * 1024 * 1024;
 
 /** Reads a file without following a symlink at its last component (issue 13: a planted link). */
 export function readNoFollow(path: string, maxBytes = MAX_STATE_FILE_BYTES): string {

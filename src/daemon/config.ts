@@ -18,8 +18,8 @@ import { type auth, configSchema, type RawConfig } from "./config-schema.js";
 import { lineOf, type Parsed, parseText } from "./config-text.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/riplet/riplet.yaml";
-export const DEFAULT_SOCKET_PATH = "/run/riplet/riplet.sock";
-export const DEFAULT_STATE_PATH = "/var/lib/riplet/state.json";
+const DEFAULT_SOCKET_PATH = "/run/riplet/riplet.sock";
+const DEFAULT_STATE_PATH = "/var/lib/riplet/state.json";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -75,7 +75,7 @@ export const DEFAULT_LIMITS: Limits = {
   controlReplyBytes: 1024 * 1024,
 };
 
-export interface TapConfig {
+interface TapConfig {
   addresses: string[];
   dhcp?: boolean;
   ra?: boolean;

@@ -50,7 +50,7 @@ export interface GuestOps {
 }
 
 /** RIPLET_DHCP/RIPLET_RA (in the request) over taps.<ifname>, over the daemon-wide guests. */
-export function guestSettings(request: HookRequest, config: DaemonConfig): GuestSettings {
+function guestSettings(request: HookRequest, config: DaemonConfig): GuestSettings {
   const tap = config.taps[request.ifname];
   return {
     dhcp: request.dhcp ?? tap?.dhcp ?? config.guests.dhcp,

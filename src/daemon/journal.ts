@@ -11,7 +11,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { replaceFile } from "./atomic-file.js";
 
-export const JOURNAL_VERSION = 1;
+const JOURNAL_VERSION = 1;
 
 export function journalPath(statePath: string): string {
   return `${statePath}.journal`;

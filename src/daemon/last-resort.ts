@@ -7,9 +7,9 @@
  */
 
 /** How long the withdrawal may take before we exit anyway: a wedged daemon must still end. */
-export const STOP_BUDGET_MS = 1000;
+const STOP_BUDGET_MS = 1000;
 /** Non-zero (SPEC §2: the operation failed), so `Restart=on-failure` brings the daemon back. */
-export const EXIT_CRASHED = 1;
+const EXIT_CRASHED = 1;
 
 export interface LastResortOptions {
   log: { fatal(fields: object, message: string): void };

@@ -125,6 +125,6 @@ export function statusReport(speaker: Speaker, config: DaemonConfig) {
  * what we sign as replays until the keys change. Read from the speaker (`Speaker.sequenceExhausted`),
  * defensively: a speaker without the flag reads as not exhausted.
  */
-export function sequenceExhausted(speaker: Speaker): boolean {
+function sequenceExhausted(speaker: Speaker): boolean {
   return (speaker as Speaker & { readonly sequenceExhausted?: boolean }).sequenceExhausted ?? false;
 }

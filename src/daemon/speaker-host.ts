@@ -16,7 +16,7 @@ import { type Logger, RateLimiter } from "./log.js";
  * How often interfaces are re-read: addresses appearing, links going away, taps deleted. Link events
  * (host/link-monitor.ts) trigger a re-read at once; the poll catches what they do not report.
  */
-export const LINK_POLL_MS = 250;
+const LINK_POLL_MS = 250;
 const DROP_LOG_WINDOW_MS = 60_000;
 /** After tick() threw, when to try again: soon enough to keep announcing, never a busy loop. */
 const TICK_RETRY_MS = 1000;

@@ -68,7 +68,7 @@ export class StateWriter<T = SavedState> {
 }
 
 /** Routes changed since the last call: put whole, or removed by prefix. */
-export interface RouteChanges {
+interface RouteChanges {
   routes: SavedRoute[];
   removed: string[];
 }

@@ -49,7 +49,7 @@ export interface StateRecord {
   health?: Verdicts;
 }
 
-export const EMPTY_STATE: SavedState = { version: STATE_VERSION, routes: [], sequence: 0 };
+const EMPTY_STATE: SavedState = { version: STATE_VERSION, routes: [], sequence: 0 };
 
 const GENERATION = /^[0-9a-f]{1,64}$/;
 
@@ -77,7 +77,7 @@ function sequenceOf(value: unknown, path: string, problems: string[]): number {
 const INTRINSIC = { allowDefault: true, allowCommandChecks: true } as const;
 
 /** One saved entry, or the one-line reason (naming the field) it is skipped. */
-export function savedRouteOf(route: unknown): SavedRoute | string {
+function savedRouteOf(route: unknown): SavedRoute | string {
   const parsed = savedRoute.safeParse(route);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -187,12 +187,7 @@ function routesOf(value: unknown, where: string, problems: string[]): SavedRoute
  * replayed (a compaction cut short, or a snapshot replaced by hand), but its sequence numbers still
  * count: they went on the wire, and the number must never go backwards.
  */
-export function replayJournal(
-  snapshot: SavedState,
-  text: string,
-  path: string,
-  problems: string[],
-): SavedState {
+function replayJournal(snapshot: SavedState, text: string, path: string, problems: string[]): SavedState {
   const { generation, records, tornBytes } = decodeJournal(text);
   if (tornBytes > 0) {
     problems.push(`${path}: ${tornBytes} bytes after the last whole record dropped (a write cut short)`);

@@ -15,11 +15,11 @@ import { Guest } from "../vm/guest.js";
 import { buildGuestImage, findGuestKernel, GUEST_PACKAGES_FIX } from "../vm/image.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const HOOK_UP = join(ROOT, "hooks", "qemu-ifup");
-export const HOOK_DOWN = join(ROOT, "hooks", "qemu-ifdown");
+const HOOK_UP = join(ROOT, "hooks", "qemu-ifup");
+const HOOK_DOWN = join(ROOT, "hooks", "qemu-ifdown");
 const NETDEV = `tap,script=hooks/qemu-ifup,downscript=hooks/qemu-ifdown`;
 /** Without dnsmasq the guest is addressed statically, in the tap's subnet, the tap as its gateway. */
-export const STATIC_GUEST = { cidr: "198.51.100.10/24", gateway: "198.51.100.1" };
+const STATIC_GUEST = { cidr: "198.51.100.10/24", gateway: "198.51.100.1" };
 
 export interface Vm {
   kind: "guest" | "qemu" | "tap";

@@ -5,7 +5,8 @@
  */
 import { SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
 import { checkGuests, type GuestObservation } from "./guests.js";
-export type Verdict = "ok" | "warn" | "fail";
+
+type Verdict = "ok" | "warn" | "fail";
 
 export interface CheckResult {
   check: string;
@@ -69,7 +70,7 @@ const fail = (check: string, message: string, fix: string): CheckResult => ({
   fix,
 });
 
-export function checkDaemon(o: Observations): CheckResult {
+function checkDaemon(o: Observations): CheckResult {
   if (o.daemon.reachable)
     return ok("daemon", `daemon answers on ${o.socket} (${o.daemon.routes.length} routes announced)`);
   return fail(
@@ -79,7 +80,7 @@ export function checkDaemon(o: Observations): CheckResult {
   );
 }
 
-export function checkUplinks(o: Observations): CheckResult[] {
+function checkUplinks(o: Observations): CheckResult[] {
   if (o.uplinks.length === 0)
     return [
       fail(
@@ -98,7 +99,7 @@ export function checkUplinks(o: Observations): CheckResult[] {
   });
 }
 
-export function checkTap(o: Observations): CheckResult[] {
+function checkTap(o: Observations): CheckResult[] {
   const tap = o.tap;
   if (!tap) return [];
   if (!tap.exists)
@@ -130,7 +131,7 @@ function familiesInUse(o: Observations): { ipv4: boolean; ipv6: boolean } {
   };
 }
 
-export function checkForwarding(o: Observations): CheckResult[] {
+function checkForwarding(o: Observations): CheckResult[] {
   const out: CheckResult[] = [];
   const used = familiesInUse(o);
   for (const [family, value, key, needed] of [
@@ -148,7 +149,7 @@ export function checkForwarding(o: Observations): CheckResult[] {
 }
 
 /** rp_filter 1 (strict) drops packets whose source would not be routed back out the same interface. */
-export function checkRpFilter(o: Observations): CheckResult {
+function checkRpFilter(o: Observations): CheckResult {
   const strict = Object.entries(o.rpFilter)
     .filter(([, v]) => v === "1")
     .map(([k]) => k);
@@ -160,7 +161,7 @@ export function checkRpFilter(o: Observations): CheckResult {
   );
 }
 
-export function checkFirewall(o: Observations): CheckResult {
+function checkFirewall(o: Observations): CheckResult {
   if (!o.firewall) return ok("firewall", "no nft or iptables found: nothing filters UDP 520/521");
   if (o.firewall.drops.length === 0) return ok("firewall", `${o.firewall.tool}: no rule drops UDP 520/521`);
   return fail(
@@ -170,7 +171,7 @@ export function checkFirewall(o: Observations): CheckResult {
   );
 }
 
-export function checkNeighbors(o: Observations): CheckResult[] {
+function checkNeighbors(o: Observations): CheckResult[] {
   if (!o.daemon.reachable) return [];
   const heard = o.daemon.neighbors;
   const used = familiesInUse(o);
@@ -201,7 +202,7 @@ export function checkNeighbors(o: Observations): CheckResult[] {
   );
 }
 
-export function checkGatewayHasRoutes(o: Observations): CheckResult[] {
+function checkGatewayHasRoutes(o: Observations): CheckResult[] {
   if (!o.daemon.reachable || o.daemon.routes.length === 0) return [];
   const gw = o.gateway;
   if (!gw)
@@ -239,7 +240,7 @@ export function checkGatewayHasRoutes(o: Observations): CheckResult[] {
 }
 
 /** RFC 4822 §3: at 2^32 − 1 the sequence number cannot grow; peers drop what we sign as replays. */
-export function checkSequence(o: Observations): CheckResult[] {
+function checkSequence(o: Observations): CheckResult[] {
   if (!o.daemon.reachable || !o.daemon.sequence?.exhausted) return [];
   return [
     fail(

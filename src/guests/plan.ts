@@ -33,9 +33,9 @@ export class GuestPlanError extends Error {
 }
 
 /** How long a lease lasts; the guest renews at half of it (RFC 2131 §4.4.5 T1). */
-export const LEASE_SECONDS = 3600;
+const LEASE_SECONDS = 3600;
 /** One tap is one VM; a guest that invents MACs cannot make the server hold more than this. */
-export const MAX_LEASES_PER_TAP = 256;
+const MAX_LEASES_PER_TAP = 256;
 
 export const DNSMASQ_MISSING_FIX = "install it with: apt-get install -y dnsmasq-base";
 

@@ -63,7 +63,7 @@ export function isOurServer(pid: number, pidFile: string): boolean {
   }
 }
 
-export function signal(pid: number, name: NodeJS.Signals): void {
+function signal(pid: number, name: NodeJS.Signals): void {
   try {
     process.kill(pid, name);
   } catch {}

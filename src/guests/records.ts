@@ -29,7 +29,7 @@ export function tapFiles(dir: string, ifname: string): TapFiles {
   return { record: `${base}.json`, leases: `${base}.leases`, pid: `${base}.pid`, log: `${base}.log` };
 }
 
-export function ensureDir(dir: string): void {
+function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 

@@ -29,7 +29,7 @@ import {
   writeRecord,
 } from "./records.js";
 
-export interface GuestLog {
+interface GuestLog {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;

@@ -50,7 +50,7 @@ export function withoutZone(address: string): string {
  * source is never a valid RIPng neighbour (RFC 2080 §2.4.2 wants link-local), but knowing its link lets
  * a Response be dropped for the right reason and a Request (a diagnostic query) be answered.
  */
-export function ipv6LinkOf(source: string, links: Iterable<LinkState>): LinkState | undefined {
+function ipv6LinkOf(source: string, links: Iterable<LinkState>): LinkState | undefined {
   let words: readonly number[];
   try {
     words = parseIpv6(source);
@@ -71,7 +71,7 @@ export function ipv6LinkOf(source: string, links: Iterable<LinkState>): LinkStat
 }
 
 /** The configured link an IPv4 source is directly connected to (RFC 2453 §3.9.2), if any. */
-export function ipv4LinkOf(source: string, links: Iterable<LinkState>): LinkState | undefined {
+function ipv4LinkOf(source: string, links: Iterable<LinkState>): LinkState | undefined {
   let address: number;
   try {
     address = parseIpv4(source);

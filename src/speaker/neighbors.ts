@@ -24,8 +24,6 @@ export type DropReason =
 /** Defaults of `limits` (SPEC §4); src/daemon/config.ts's DEFAULT_LIMITS agrees (a test checks). */
 export const DEFAULT_LEARNED_ROUTES = 10_000;
 export const DEFAULT_NEIGHBORS = 256;
-/** The default neighbour cap: a flood of forged sources must not grow memory without limit. */
-export const MAX_NEIGHBORS = DEFAULT_NEIGHBORS;
 
 export interface NeighborLimits {
   /** Routes remembered from all neighbours together; one neighbour may hold at most half. */

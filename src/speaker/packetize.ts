@@ -18,7 +18,7 @@ import { maxRipngEntries, type RipngEntry } from "../wire/ripng.js";
 import type { Ripv2Entry } from "../wire/ripv2.js";
 
 /** Bytes the authentication adds to a RIPv2 packet: the entry, and for crypto the trailer. */
-export function ripv2AuthOverhead(auth: AuthMode): number {
+function ripv2AuthOverhead(auth: AuthMode): number {
   if (auth === "none") return 0;
   if (auth === "simple") return RTE_BYTES;
   return RTE_BYTES + AUTH_TRAILER_HEADER_BYTES + DIGEST_BYTES[auth];

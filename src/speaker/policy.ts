@@ -9,7 +9,7 @@ export interface Policy {
   allowDefault: boolean;
 }
 
-export function checkAllowed(prefix: Prefix, policy: Policy): Prefix {
+function checkAllowed(prefix: Prefix, policy: Policy): Prefix {
   if (policy.allow && !policy.allow.some((outer) => prefixContains(outer, prefix))) {
     const list = policy.allow.map((p) => p.text).join(", ");
     throw new PrefixError(

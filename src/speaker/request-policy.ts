@@ -12,7 +12,7 @@
  */
 import type { Family } from "./types.js";
 
-export interface Bucket {
+interface Bucket {
   /** Answers that may go out back to back. */
   burst: number;
   /** One more answer allowed per this many ms. */

@@ -29,7 +29,7 @@ import {
   updateActions,
 } from "./updates.js";
 
-export type { Counters, SpeakerEvents, SpeakerOptions } from "./types.js";
+export type { Counters, SpeakerOptions } from "./types.js";
 
 export class Speaker {
   readonly table: RouteTable;

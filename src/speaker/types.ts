@@ -11,7 +11,7 @@ export type AuthConfig =
   | { mode: "simple"; password: Uint8Array }
   | { mode: CryptoAlgorithm; keys: Required<Pick<AuthKey, "id" | "secret">>[]; md5AuthLength?: 16 | 20 };
 
-export interface Ipv4Settings {
+interface Ipv4Settings {
   auth: AuthConfig;
   /** Unicast neighbours updates also go to (SPEC §4 `neighbors`). */
   neighbors: string[];
@@ -19,7 +19,7 @@ export interface Ipv4Settings {
   multicast: boolean;
 }
 
-export interface Ipv6Settings {
+interface Ipv6Settings {
   neighbors: string[];
   multicast: boolean;
 }
@@ -65,7 +65,7 @@ export interface Inbound {
   interface?: string;
 }
 
-export interface SpeakerEvents {
+interface SpeakerEvents {
   /** A datagram was dropped (already counted against `neighbor`). */
   drop?(info: { neighbor: Neighbor; reason: DropReason; detail: string }): void;
   /** Routes in an otherwise good Response were skipped. */

@@ -58,7 +58,7 @@ export function ripv2Entry(route: AnnouncedRoute, link: LinkState): ripv2.Ripv2E
  * The crypto sequence number for a packet under `auth`, taken only when the mode has one: drawing a
  * number advances the persisted counter, which costs a state-file write.
  */
-export function sequenceFor(auth: AuthConfig, next: () => number): number {
+function sequenceFor(auth: AuthConfig, next: () => number): number {
   return auth.mode === "none" || auth.mode === "simple" ? 0 : next();
 }
 
@@ -84,7 +84,7 @@ export function encodeRipv2(
   return bytes;
 }
 
-export function ripv2Datagrams(
+function ripv2Datagrams(
   routes: readonly AnnouncedRoute[],
   link: LinkState,
   auth: AuthConfig,
@@ -114,7 +114,7 @@ export function ripngRoute(route: AnnouncedRoute): RipngRouteOut {
   };
 }
 
-export function ripngDatagrams(routes: readonly AnnouncedRoute[], link: LinkState): Uint8Array[] {
+function ripngDatagrams(routes: readonly AnnouncedRoute[], link: LinkState): Uint8Array[] {
   const out = routes.filter((r) => r.prefix.family === "ipv6").map(ripngRoute);
   return packetizeRipng(out, link.mtu).map((entries) =>
     ripng.encode({ command: "response", version: RIPNG_VERSION, entries }),

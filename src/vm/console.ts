@@ -3,7 +3,7 @@
  * Pure: text chunks in; lines, events and command results out through callbacks.
  */
 
-export const GUEST_EVENTS = ["booted", "lease", "slaac", "ready", "error"] as const;
+const GUEST_EVENTS = ["booted", "lease", "slaac", "ready", "error"] as const;
 export type GuestEventName = (typeof GUEST_EVENTS)[number];
 
 export interface ConsoleSink {

@@ -8,7 +8,7 @@ import { ConsoleParser, type GuestEventName, runLine } from "./console.js";
 import type { GuestImage } from "./image.js";
 import { type GuestAddressing, kernelCommandLine } from "./init.js";
 
-export const QEMU_BIN = "qemu-system-x86_64";
+const QEMU_BIN = "qemu-system-x86_64";
 const STDERR_KEEP = 4096;
 const READY_WAIT_MS = 60_000;
 const START_TIMEOUT_MS = 60_000;
@@ -44,7 +44,7 @@ export interface GuestEvents {
 
 export type WaitableEvent = Exclude<GuestEventName, "error">;
 
-export class GuestError extends Error {
+class GuestError extends Error {
   override readonly name = "GuestError";
 }
 

@@ -15,11 +15,11 @@ import { type CpioEntry, encodeNewc } from "./cpio.js";
 import { GUEST_INIT, UDHCPC_SCRIPT, VIRTIO_NET_MODULES } from "./init.js";
 
 export const GUEST_PACKAGES_FIX = "apt-get install -y linux-image-cloud-amd64 busybox-static";
-export const DEFAULT_GUEST_CACHE = "/var/cache/riplet/guest";
+const DEFAULT_GUEST_CACHE = "/var/cache/riplet/guest";
 /** Bumped when the image layout changes, so old cache entries are not reused. */
 const IMAGE_FORMAT = "1";
 
-export class GuestImageMissing extends Error {
+class GuestImageMissing extends Error {
   override readonly name = "GuestImageMissing";
 }
 

@@ -48,7 +48,8 @@ const HASH_NAME: Readonly<Record<CryptoAlgorithm, string>> = {
   "hmac-sha512": "sha512",
 };
 
-/** The algorithms whose digest has this length: the trailer's length is all a packet says. */
+/** The algorithms whose digest has this length: the trailer's length is all a packet says. * @public part of the codec's API (STYLE: every codec has encode, decode, encodingLength)
+ */
 export function algorithmsForDigestLength(length: number): CryptoAlgorithm[] {
   return (Object.keys(DIGEST_BYTES) as CryptoAlgorithm[]).filter((a) => DIGEST_BYTES[a] === length);
 }
@@ -63,6 +64,7 @@ export interface AuthKey {
   algorithm?: CryptoAlgorithm;
 }
 
+/** @public part of the codec's API */
 export type VerifyFailure =
   | "NO_AUTH" // the packet carries no authentication
   | "NO_KEY" // no key with the packet's key id / algorithm

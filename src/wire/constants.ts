@@ -61,7 +61,8 @@ export const RIPV2_MAX_ENTRIES = 25;
 export const IPV6_HEADER_BYTES = 40;
 export const UDP_HEADER_BYTES = 8;
 export const DEFAULT_MTU_BYTES = 1500;
-/** RFC 8200 §5: every IPv6 link carries at least 1280 bytes. */
+/** RFC 8200 §5: every IPv6 link carries at least 1280 bytes. * @public part of the codec's API (STYLE: every codec has encode, decode, encodingLength)
+ */
 export const IPV6_MIN_MTU_BYTES = 1280;
 
 /** RFC 2453 §3.8 / RFC 2080 §2.3 timers. */

@@ -36,6 +36,7 @@ export function maxRipngEntries(mtu: number): number {
   return Math.floor((mtu - IPV6_HEADER_BYTES - UDP_HEADER_BYTES - HEADER_BYTES) / RTE_BYTES);
 }
 
+/** @public part of the codec's API */
 export function encodingLength(packet: RipngPacket): number {
   return HEADER_BYTES + RTE_BYTES * packet.entries.length;
 }
@@ -115,6 +116,7 @@ export function decode(buf: Uint8Array, offset = 0, end = buf.length): { value: 
   return { value: { command, version, entries }, bytes: end - offset };
 }
 
+/** @public part of the codec's API */
 export function isNextHopEntry(entry: RipngEntry): boolean {
   return entry.metric === RIPNG_NEXT_HOP_METRIC;
 }

@@ -31,7 +31,8 @@ export interface Ripv2Entry {
   metric: number;
 }
 
-/** RFC 2453 §4.1 simple password; the 16-byte field read as latin1 with trailing NULs removed. */
+/** RFC 2453 §4.1 simple password; the 16-byte field read as latin1 with trailing NULs removed. * @public part of the codec's API (STYLE: every codec has encode, decode, encodingLength)
+ */
 export interface SimpleAuth {
   type: "simple";
   password: string;
@@ -60,7 +61,8 @@ export interface Ripv2Packet {
   entries: Ripv2Entry[];
 }
 
-/** Digest lengths the trailer may carry: MD5, SHA-1, SHA-256, SHA-384, SHA-512 (RFC 4822 §2.5). */
+/** Digest lengths the trailer may carry: MD5, SHA-1, SHA-256, SHA-384, SHA-512 (RFC 4822 §2.5). * @public part of the codec's API (STYLE: every codec has encode, decode, encodingLength)
+ */
 export const TRAILER_DIGEST_BYTES: ReadonlySet<number> = new Set([16, 20, 32, 48, 64]);
 
 function authBytes(auth: Ripv2Auth | undefined): number {
@@ -68,6 +70,7 @@ function authBytes(auth: Ripv2Auth | undefined): number {
   return auth.type === "simple" ? RTE_BYTES : RTE_BYTES + AUTH_TRAILER_HEADER_BYTES + auth.digest.length;
 }
 
+/** @public part of the codec's API */
 export function encodingLength(packet: Ripv2Packet): number {
   return HEADER_BYTES + authBytes(packet.auth) + RTE_BYTES * packet.entries.length;
 }

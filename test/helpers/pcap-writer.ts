@@ -18,7 +18,7 @@ function be16(v: number): number[] {
   return [(v >> 8) & 0xff, v & 0xff];
 }
 
-export function ipv4Address(text: string): number[] {
+function ipv4Address(text: string): number[] {
   return text.split(".").map(Number);
 }
 

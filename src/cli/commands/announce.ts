@@ -36,7 +36,7 @@ function seconds(option: string, text: string | undefined): number | undefined {
 }
 
 /** The --check-* options as a route's `check:` (the config's shape), or undefined when none is given. */
-export function checkFromOptions(o: CheckOptions): RawCheck | undefined {
+function checkFromOptions(o: CheckOptions): RawCheck | undefined {
   const probes = [o.checkTcp, o.checkHttp, o.checkCommand].filter((p) => p !== undefined);
   const timing = [o.checkInterval, o.checkTimeout, o.rise, o.fall, o.failMetric].some((t) => t !== undefined);
   if (probes.length === 0) {

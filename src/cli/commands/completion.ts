@@ -54,7 +54,7 @@ function commandArms(root: Command): string[] {
   return arms;
 }
 
-export function bashCompletion(root: Command): string {
+function bashCompletion(root: Command): string {
   const all: Command[] = [];
   const collect = (c: Command) => {
     all.push(c);

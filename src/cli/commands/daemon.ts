@@ -41,7 +41,7 @@ function groupId(name: string): number {
   return Number(line.split(":")[2]);
 }
 
-export async function runDaemon(configPath: string, io: CliIo, logLevel: string): Promise<number> {
+async function runDaemon(configPath: string, io: CliIo, logLevel: string): Promise<number> {
   const log = createLogger(logLevel, io.logStream);
   const loadConfig = () => {
     let text: string;

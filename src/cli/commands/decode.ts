@@ -52,7 +52,7 @@ async function datagramsFrom(options: DecodeOptions, io: CliIo, keys: ReturnType
   return views;
 }
 
-export async function runDecode(options: DecodeOptions, io: CliIo): Promise<number> {
+async function runDecode(options: DecodeOptions, io: CliIo): Promise<number> {
   if ((options.hex === undefined) === (options.pcap === undefined)) {
     throw new UsageError("give exactly one of --hex HEX or --pcap FILE");
   }

@@ -24,7 +24,7 @@ Examples:
 Joins 224.0.0.9 and ff02::9 on the interface and prints each datagram on UDP 520/521 as it arrives
 (--json: one SPEC §3 object per line). It sends nothing, so it is safe next to a running speaker.`;
 
-export async function runListen(options: ListenOptions, io: CliIo): Promise<number> {
+async function runListen(options: ListenOptions, io: CliIo): Promise<number> {
   const keys = (options.key ?? []).map(parseKey);
   const count = options.count ? parseInteger("--count", options.count, 1, 1e9) : Number.POSITIVE_INFINITY;
   const timeoutMs = options.timeout ? parseInteger("--timeout", options.timeout, 1, 86400) * 1000 : undefined;

@@ -69,7 +69,7 @@ function request(family: Family, options: QueryOptions): Uint8Array {
   return encodeRipv2("request", [whole], auth, Math.floor(Date.now() / 1000));
 }
 
-export async function runQuery(address: string, options: QueryOptions, io: CliIo): Promise<number> {
+async function runQuery(address: string, options: QueryOptions, io: CliIo): Promise<number> {
   const family = familyOf(address);
   const timeoutMs = parseInteger("--timeout", options.timeout, 1, 600) * 1000;
   const keys = (options.key ?? []).map(parseKey);

@@ -61,7 +61,7 @@ function interfacesFrom(options: RunOptions, hasV4: boolean, hasV6: boolean): In
   }));
 }
 
-export async function runRun(
+async function runRun(
   prefixTexts: string[],
   options: RunOptions,
   io: CliIo,
