@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { callDaemon } from "../../src/control/client.js";
 import type { Request } from "../../src/control/protocol.js";
+import type { GuestReport } from "../../src/guests/servers.js";
 import type { Lab } from "./lab.js";
 import type { Child, ExecResult } from "./proc.js";
 import { waitFor } from "./wait.js";
@@ -116,4 +117,31 @@ export async function startTcpService(lab: Lab, ns: string, port: number): Promi
 export async function scrapeMetrics(lab: Lab, ns: string, url: string): Promise<string> {
   const fetchIt = `fetch(${JSON.stringify(url)}).then(r => r.text()).then(t => process.stdout.write(t))`;
   return (await lab.exec(ns, [process.execPath, "-e", fetchIt])).stdout;
+}
+
+/** The daemon's guest servers (`status`'s `guests`), one per tap serving its VM. */
+export async function guestReports(socket: string): Promise<GuestReport[]> {
+  const reply = await callDaemon(socket, { id: 1, op: "status" });
+  return reply.ok ? (reply.guests as GuestReport[]) : [];
+}
+
+export interface DoctorResult {
+  check: string;
+  status: string;
+  message: string;
+}
+
+/** One check of `riplet doctor TAP --json` run in `ns`, by its name (e.g. "guests"). */
+export async function doctorCheck(
+  lab: Lab,
+  ns: string,
+  options: { socket: string; config: string; tap: string; check: string },
+): Promise<DoctorResult | undefined> {
+  const argv = ["--socket", options.socket, "doctor", options.tap, "-c", options.config, "--json"];
+  const { stdout } = await execRiplet(lab, ns, argv);
+  return stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as DoctorResult)
+    .find((c) => c.check === options.check);
 }

@@ -10,13 +10,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { callDaemon } from "../../src/control/client.js";
-import type { GuestReport } from "../../src/guests/servers.js";
 import { type Guest, guestDescribe, startGuest } from "../guest/index.js";
 import {
   type Child,
   createPairLab,
+  doctorCheck,
   type GatewayKind,
+  guestReports,
   HOST_IF,
   holdsNever,
   kernelHasAll,
@@ -120,10 +120,7 @@ for (const [kind, auth] of [
     const address = (cidr: string | undefined) => cidr!.split("/")[0]!;
     const fromGateway = (argv: string[]) => pair.lab.exec(pair.gw.ns, argv, { allowFail: true });
     const ping = (target: string) => fromGateway(["busybox", "ping", "-c", "1", "-W", "2", target]); // iputils-ping is not a given;
-    const guests = async (): Promise<GuestReport[]> => {
-      const reply = await callDaemon(socket, { id: 1, op: "status" });
-      return reply.ok ? (reply.guests as GuestReport[]) : [];
-    };
+    const guests = () => guestReports(socket);
     const leaseFile = (tap: string) => join(pair.lab.dir, "state", "guests", `${tap}.leases`);
     const processesIn = async (ns: string) => {
       const { stdout } = await pair.lab.exec(ns, ["ip", "netns", "pids", ns]).catch(() => ({ stdout: "" }));
@@ -173,26 +170,12 @@ for (const [kind, auth] of [
       const server = (await guests()).find((g) => g.tap === "tapv1");
       expect(server?.leases).toEqual([expect.objectContaining({ address: v4, hostname: "guest1" })]);
       // and doctor says the tap is served, listening, and the guest's lease
-      const doctor = await pair.lab.exec(
-        pair.host.ns,
-        [
-          process.execPath,
-          join(REPO_ROOT, "bin/riplet.js"),
-          "--socket",
-          socket,
-          "doctor",
-          "tapv1",
-          "-c",
-          config,
-          "--json",
-        ],
-        { allowFail: true },
-      );
-      const check = doctor.stdout
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as { check: string; status: string; message: string })
-        .find((c) => c.check === "guests");
+      const check = await doctorCheck(pair.lab, pair.host.ns, {
+        socket,
+        config,
+        tap: "tapv1",
+        check: "guests",
+      });
       expect(check).toMatchObject({ status: "ok" });
       expect(check?.message).toContain(`leases: ${v4} (guest1)`);
       console.log(

@@ -8,11 +8,11 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { callDaemon } from "../../src/control/client.js";
-import type { GuestReport } from "../../src/guests/servers.js";
 import {
   type Child,
   createPairLab,
+  doctorCheck,
+  guestReports,
   HOST_IF,
   interopDescribe,
   median,
@@ -49,10 +49,7 @@ interopDescribe("guest addressing: one dnsmasq per tap, owned by the daemon", ()
   });
   afterAll(() => pair?.lab.destroy());
 
-  const guests = async (): Promise<GuestReport[]> => {
-    const reply = await callDaemon(socket, { id: 1, op: "status" });
-    return reply.ok ? (reply.guests as GuestReport[]) : [];
-  };
+  const guests = () => guestReports(socket);
   const serverOf = async (tap: string) => (await guests()).find((g) => g.tap === tap);
   const isDnsmasq = (pid: number) => {
     try {
@@ -126,26 +123,7 @@ interopDescribe("guest addressing: one dnsmasq per tap, owned by the daemon", ()
     expect(onUplink.seen()).not.toMatch(/BOOTP\/DHCP, Reply|router advertisement/);
     await onTap.stop();
     await onUplink.stop();
-    const doctor = await pair.lab.exec(
-      ns(),
-      [
-        process.execPath,
-        join(REPO_ROOT, "bin/riplet.js"),
-        "--socket",
-        socket,
-        "doctor",
-        "tapg1",
-        "-c",
-        config,
-        "--json",
-      ],
-      { allowFail: true },
-    );
-    const check = doctor.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as { check: string; status: string; message: string })
-      .find((c) => c.check === "guests");
+    const check = await doctorCheck(pair.lab, ns(), { socket, config, tap: "tapg1", check: "guests" });
     // no guest behind this tap: served and listening, no lease yet
     expect(check).toMatchObject({ status: "warn" });
     expect(check?.message).toMatch(

@@ -10,14 +10,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { callDaemon } from "../../src/control/client.js";
-import type { GuestReport } from "../../src/guests/servers.js";
 import { kernelCommandLine } from "../../src/vm/init.js";
 import { guestDescribe, guestImage, guestMac } from "../guest/index.js";
 import {
   type Child,
   createPairLab,
   ethernetDomainXml,
+  guestReports,
   HOST_IF,
   kernelHasAll,
   kernelHasNone,
@@ -100,10 +99,7 @@ guestDescribe("riplet's hooks under libvirt, with a real guest", () => {
     await pair?.lab.destroy();
   });
 
-  const guests = async (): Promise<GuestReport[]> => {
-    const reply = await callDaemon(socket, { id: 1, op: "status" });
-    return reply.ok ? (reply.guests as GuestReport[]) : [];
-  };
+  const guests = () => guestReports(socket);
 
   it("virsh start: the tap addressed and announced, the guest leased and routed; virsh destroy: all gone", async () => {
     const t0 = performance.now();
