@@ -13,7 +13,7 @@
 import fc from "fast-check";
 import { isReply, parseRequest, type Reply, type Request } from "../src/control/protocol.js";
 import { type AdmitPolicy, admitRoute, admitRoutes, Refusal, withdrawalKeys } from "../src/daemon/admit.js";
-import type { SocketRoute } from "../src/daemon/socket-routes.js";
+import type { SocketRoute } from "../src/daemon/route-store.js";
 import { parseState } from "../src/daemon/state.js";
 import { AddressError, IFNAME, parseTapAddress } from "../src/host/addresses.js";
 import { nextHopProblem } from "../src/speaker/next-hop.js";

@@ -10,7 +10,7 @@ import { IFNAME } from "../host/addresses.js";
 import { NextHopError, parseNextHop } from "../speaker/next-hop.js";
 import { admitPrefix, type Policy } from "../speaker/policy.js";
 import { type Prefix, PrefixError } from "../speaker/prefix.js";
-import type { SocketRoute } from "./socket-routes.js";
+import type { SocketRoute } from "./route-store.js";
 import type { SavedRoute } from "./state.js";
 
 export interface AdmitPolicy extends Policy {

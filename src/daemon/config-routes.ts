@@ -1,55 +1,36 @@
 /**
- * The config's `routes:` on the wire: each goes out at once, or through its health check, and a reload
- * swaps the old list for the new one without touching what came over the socket.
+ * The config's `routes:` in the route store: each goes out at once, or through its health check, and
+ * a reload swaps the old list for the new one without touching what came over the socket.
  */
-import type { Speaker } from "../speaker/speaker.js";
-import type { RouteSpec } from "../speaker/table.js";
 import type { DaemonConfig } from "./config.js";
 import type { Gate } from "./gate.js";
-import type { SocketRoutes } from "./socket-routes.js";
+import type { RouteStore } from "./route-store.js";
 import type { SavedState } from "./state.js";
-
-export interface ConfigRoutesContext {
-  speaker: Speaker;
-  gate: Gate;
-  socket: SocketRoutes;
-  now: number;
-}
 
 /**
  * A checked route goes through its check (resuming the verdict saved before a restart, if any), the
- * rest out at once unless in maintenance.
+ * rest out at once unless in maintenance. A prefix the socket announced keeps the socket's route.
  */
 export function announceConfigRoutes(
+  store: RouteStore,
   config: DaemonConfig,
-  ctx: ConfigRoutesContext,
   saved: SavedState["health"] = {},
 ): void {
   for (const route of config.routes) {
-    const check = config.checks.get(route.prefix.text);
-    if (check) ctx.gate.watch(route, check, saved[route.prefix.text]);
-    else if (ctx.gate.open) ctx.speaker.announce(route, ctx.now);
+    const prefix = route.prefix.text;
+    store.addConfig(route, config.checks.get(prefix), saved[prefix]);
   }
 }
 
 /**
  * A reload: routes gone from the config are withdrawn (unless the socket announced the same prefix),
- * checks gone from it stop (a socket route's check stays), and the new list goes out. A check that
- * did not change keeps its verdict, so a reload never withdraws a healthy route.
+ * and the new list goes out. A check that did not change keeps its verdict, so a reload never
+ * withdraws a healthy route; a socket route's check stays whatever the config says. The maintenance
+ * file changes between the two, so the new routes go out, or not, as the new config says.
  */
-export function replaceConfigRoutes(old: DaemonConfig, next: DaemonConfig, ctx: ConfigRoutesContext): void {
+export function replaceConfigRoutes(store: RouteStore, gate: Gate, next: DaemonConfig): void {
   const kept = new Set(next.routes.map((r) => r.prefix.text));
-  for (const route of old.routes) {
-    const prefix = route.prefix.text;
-    if (!kept.has(prefix) && !ctx.socket.has(prefix)) ctx.speaker.withdraw(prefix, ctx.now);
-  }
-  for (const prefix of ctx.gate.watchedPrefixes())
-    if (!next.checks.has(prefix) && !ctx.socket.hasCheck(prefix)) ctx.gate.unwatch(prefix);
-  ctx.gate.setMaintenanceFile(next.maintenance);
-  announceConfigRoutes(next, ctx);
-}
-
-/** The config routes with no check: what goes out again when maintenance ends. */
-export function uncheckedConfigRoutes(config: DaemonConfig): RouteSpec[] {
-  return config.routes.filter((r) => !config.checks.has(r.prefix.text));
+  for (const prefix of store.configPrefixes()) if (!kept.has(prefix)) store.remove(prefix);
+  gate.setMaintenanceFile(next.maintenance);
+  announceConfigRoutes(store, next);
 }

@@ -15,7 +15,7 @@ import type { Gate } from "./gate.js";
 import { type GuestOps, handleHook } from "./hook-op.js";
 import type { Logger } from "./log.js";
 import { routesReport, statusReport } from "./reports.js";
-import type { SocketRoute, SocketRoutes } from "./socket-routes.js";
+import type { RouteStore, SocketRoute } from "./route-store.js";
 
 export interface ControlOpsDeps {
   log: Logger;
@@ -23,7 +23,7 @@ export interface ControlOpsDeps {
   policy(): AdmitPolicy;
   speaker(): Speaker;
   gate(): Gate;
-  socket: SocketRoutes;
+  routes: RouteStore;
   /** The wire changed: start the announce-to-send clock (metrics). */
   changed(): void;
   /** Send what changed now rather than at the next timer. */
@@ -71,8 +71,7 @@ export class ControlOps {
           id: request.id,
           ok: true,
           routes: routesReport(this.deps.speaker(), {
-            config: this.deps.config().routes,
-            socket: this.deps.socket,
+            store: this.deps.routes,
             checks: this.deps.gate().report(),
           }),
         };
@@ -126,7 +125,7 @@ export class ControlOps {
    */
   private async announceRoutes(id: Request["id"], routes: SocketRoute[]): Promise<Reply> {
     // a held route (check not passing yet, or maintenance) is kept and saved, and goes out later
-    const outcomes = routes.map((route) => [route.spec.prefix.text, this.deps.socket.add(route)] as const);
+    const outcomes = routes.map((route) => [route.spec.prefix.text, this.deps.routes.add(route)] as const);
     const changed = outcomes.filter(([, outcome]) => outcome === "announced").map(([prefix]) => prefix);
     const held = outcomes.filter(([, outcome]) => outcome === "held").map(([prefix]) => prefix);
     if (changed.length > 0) this.deps.changed();
@@ -154,7 +153,7 @@ export class ControlOps {
   ): Promise<Reply> {
     let withdrawn: string[];
     if (owner !== undefined) {
-      withdrawn = this.deps.socket.removeOwner(owner);
+      withdrawn = this.deps.routes.removeOwner(owner);
     } else {
       let keys: string[];
       try {
@@ -163,7 +162,7 @@ export class ControlOps {
         if (error instanceof Refusal) return errorReply(id, error.code, error.message);
         throw error;
       }
-      withdrawn = keys.filter((key) => this.deps.socket.remove(key));
+      withdrawn = keys.filter((key) => this.deps.routes.remove(key));
     }
     if (withdrawn.length > 0) this.deps.changed();
     this.deps.wake();

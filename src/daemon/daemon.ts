@@ -10,12 +10,7 @@ import { GuestServers } from "../guests/servers.js";
 import { interfaceExists } from "../host/tap.js";
 import { type AdmitPolicy, admitRoute } from "./admit.js";
 import { ConfigError, type DaemonConfig } from "./config.js";
-import {
-  announceConfigRoutes,
-  type ConfigRoutesContext,
-  replaceConfigRoutes,
-  uncheckedConfigRoutes,
-} from "./config-routes.js";
+import { announceConfigRoutes, replaceConfigRoutes } from "./config-routes.js";
 import { ControlOps } from "./control-ops.js";
 import { Gate, type GateTarget } from "./gate.js";
 import { Guard } from "./guard.js";
@@ -23,7 +18,7 @@ import { type Logger, RateLimiter } from "./log.js";
 import { MetricsEndpoint } from "./metrics.js";
 import { checkPrivateDir } from "./paths.js";
 import { heldRoutes } from "./reports.js";
-import { type SocketRoute, SocketRoutes } from "./socket-routes.js";
+import { RouteStore, type SocketRoute } from "./route-store.js";
 import { monotonicMs, SpeakerHost } from "./speaker-host.js";
 import { loadState, type SavedState, type Verdicts } from "./state.js";
 import { JournaledState, type StateBatch, StateWriter } from "./state-writer.js";
@@ -49,11 +44,10 @@ export class Daemon {
   private server?: ControlServer;
   private readonly refusalLog = new RateLimiter(REFUSAL_LOG_WINDOW_MS);
   private config: DaemonConfig;
-  /** Routes that came over the socket (owners, metrics, checks): these are what the state file keeps. */
-  private readonly dynamic = new SocketRoutes({
-    speaker: () => this.host.speaker,
+  /** Every route asked for, config and socket, with owners and checks; the state file keeps the socket's. */
+  private readonly routes = new RouteStore({
     gate: () => this.gate,
-    now: monotonicMs,
+    table: () => this.host.speaker.table,
   });
   private readonly ops: ControlOps;
   private savedSequence = 0;
@@ -77,7 +71,7 @@ export class Daemon {
       policy: () => this.policy,
       speaker: () => this.host.speaker,
       gate: () => this.gate,
-      socket: this.dynamic,
+      routes: this.routes,
       changed: () => this.metrics?.changed(),
       wake: () => this.host.wake(),
       persist: () => this.persist(),
@@ -136,8 +130,8 @@ export class Daemon {
       },
     });
     if (this.config.metrics) await this.startMetrics(this.config.metrics);
-    this.gate = new Gate(this.gateTarget(), this.deps.log, this.config.maintenance, this.guard);
-    announceConfigRoutes(this.config, this.routeContext, state.health);
+    this.gate = new Gate(this.routes, this.gateTarget(), this.deps.log, this.config.maintenance, this.guard);
+    announceConfigRoutes(this.routes, this.config, state.health);
     this.restore(state);
     await this.guests.restore();
     try {
@@ -179,8 +173,7 @@ export class Daemon {
           speaker: () => this.host.speaker,
           health: () => this.gate?.report() ?? [],
           maintenance: () => this.gate !== undefined && !this.gate.open,
-          held: () =>
-            heldRoutes(this.host.speaker, { config: this.config.routes, socket: this.dynamic }).length,
+          held: () => heldRoutes(this.host.speaker, this.routes).length,
           control: () => this.server?.counters,
           internalErrors: () => this.guard.errors,
           guests: () => this.guests.report(),
@@ -197,17 +190,12 @@ export class Daemon {
     this.deps.log.info({ url }, "metrics served");
   }
 
-  private get routeContext(): ConfigRoutesContext {
-    return { speaker: this.host.speaker, gate: this.gate, socket: this.dynamic, now: monotonicMs() };
-  }
-
   private gateTarget(): GateTarget {
     const speaker = () => this.host.speaker;
     return {
       announce: (spec) => speaker().announce(spec, monotonicMs()),
       withdraw: (prefix) => speaker().withdraw(prefix, monotonicMs()),
       withdrawAll: () => speaker().withdrawAll(monotonicMs()),
-      unchecked: () => [...uncheckedConfigRoutes(this.config), ...this.dynamic.unchecked()],
       changed: () => {
         this.host.wake();
         this.persistSoon(); // a verdict flipped: save it, so a restart resumes from it
@@ -221,6 +209,7 @@ export class Daemon {
    * have changed while we were down.
    */
   private restore(state: SavedState): void {
+    let restored = 0;
     for (const saved of state.routes) {
       let route: SocketRoute;
       try {
@@ -232,9 +221,10 @@ export class Daemon {
         );
         continue;
       }
-      this.dynamic.add(route, state.health?.[route.spec.prefix.text]);
+      this.routes.add(route, state.health?.[route.spec.prefix.text]);
+      restored++;
     }
-    this.deps.log.info({ routes: this.dynamic.size }, "restored saved routes");
+    this.deps.log.info({ routes: restored }, "restored saved routes");
   }
 
   /**
@@ -244,11 +234,10 @@ export class Daemon {
    */
   private withdrawOrphans(existing: ReadonlySet<string>): void {
     this.guests.poll(existing);
-    const owners = new Set([...this.host.speaker.table.owners(), ...this.dynamic.owners()]);
-    const orphans = [...owners].filter((owner) => !existing.has(owner));
+    const orphans = [...this.routes.owners()].filter((owner) => !existing.has(owner));
     if (orphans.length === 0) return;
     for (const owner of orphans) {
-      const prefixes = this.dynamic.removeOwner(owner);
+      const prefixes = this.routes.removeOwner(owner);
       this.deps.log.info({ owner, prefixes }, "owner interface gone, withdrawn");
     }
     this.host.wake();
@@ -257,8 +246,8 @@ export class Daemon {
 
   /** The state file: a snapshot plus a journal of changes (one line and one fsync per batch). */
   private readonly stateFiles = new JournaledState(() => this.config.state, {
-    changes: () => this.dynamic.takeChanges(),
-    routes: () => this.dynamic.saved(),
+    changes: () => this.routes.takeChanges(),
+    routes: () => this.routes.saved(),
     sequence: () => this.host.speaker.sequence,
     health: () => {
       const health: Verdicts = {};
@@ -310,7 +299,7 @@ export class Daemon {
       );
       return errorReply(id, "CONFIG_ERROR", (error as Error).message);
     }
-    replaceConfigRoutes(this.config, next, this.routeContext);
+    replaceConfigRoutes(this.routes, this.gate, next);
     this.config = next;
     await this.host.reconfigure(next.interfaces);
     this.deps.log.info(

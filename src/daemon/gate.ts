@@ -11,12 +11,18 @@ import type { RouteSpec } from "../speaker/table.js";
 import { Guard } from "./guard.js";
 import type { Logger } from "./log.js";
 
+/** What was asked for: the gate reads each route's spec and check here and keeps no copy (route-store.ts). */
+export interface GateRoutes {
+  get(prefix: string): (RouteSpec & { check?: HealthCheck | undefined }) | undefined;
+  /** Every route asked for that has no check (config and socket), to send again after maintenance. */
+  unchecked(): Iterable<RouteSpec>;
+}
+
+/** The wire (the speaker). */
 export interface GateTarget {
   announce(spec: RouteSpec): void;
   withdraw(prefix: string): void;
   withdrawAll(): void;
-  /** Every route asked for that has no check (config and socket), to send again after maintenance. */
-  unchecked(): RouteSpec[];
   /** Something was announced or withdrawn, or a verdict flipped: wake the speaker, save the state. */
   changed(): void;
 }
@@ -24,12 +30,13 @@ export interface GateTarget {
 const MAINTENANCE_POLL_MS = 1000;
 
 export class Gate {
+  /** The checks running, by prefix: a prefix is "watched" while the monitor has it. */
   private readonly monitor: HealthMonitor;
-  private readonly checked = new Map<string, { spec: RouteSpec; check: HealthCheck }>();
   private inMaintenance = false;
   private timer?: NodeJS.Timeout;
 
   constructor(
+    private readonly routes: GateRoutes,
     private readonly target: GateTarget,
     private readonly log: Logger,
     private maintenanceFile?: string,
@@ -57,35 +64,38 @@ export class Gate {
   }
 
   /**
-   * Announces `spec` when its check says so; withdrawn until then. `initial` is the verdict saved
-   * before a restart: a route healthy then stays announced until its check fails `fall` times, as it
-   * would have without the restart, instead of vanishing for `rise` intervals.
+   * Puts the route asked for at `prefix` on the wire as its check and maintenance allow, or takes it
+   * off when nothing is asked for there any more. A route with a check is announced when the check
+   * says so, withdrawn until then. `initial` is the verdict saved before a restart: a route healthy
+   * then stays announced until its check fails `fall` times, as it would have without the restart,
+   * instead of vanishing for `rise` intervals. A check that did not change keeps its verdict.
    */
-  watch(spec: RouteSpec, check: HealthCheck, initial?: Health): void {
-    this.checked.set(spec.prefix.text, { spec, check });
-    this.monitor.watch(spec.prefix.text, check, initial);
-    this.apply(spec.prefix.text);
+  sync(prefix: string, initial?: Health): void {
+    const route = this.routes.get(prefix);
+    if (route?.check === undefined) {
+      this.unwatch(prefix);
+      if (route === undefined) this.target.withdraw(prefix);
+      else if (!this.inMaintenance) this.target.announce(route);
+      return;
+    }
+    this.monitor.watch(prefix, route.check, initial);
+    this.apply(prefix);
   }
 
-  /** Stops checking `prefix` and withdraws it; false if it had no check. */
-  unwatch(prefix: string): boolean {
-    if (!this.checked.delete(prefix)) return false;
+  /** Stops checking `prefix` and withdraws it (a route put up again is announced after). */
+  private unwatch(prefix: string): void {
+    if (!this.isWatched(prefix)) return;
     this.monitor.unwatch(prefix);
     this.target.withdraw(prefix);
-    return true;
   }
 
   isWatched(prefix: string): boolean {
-    return this.checked.has(prefix);
-  }
-
-  watchedPrefixes(): string[] {
-    return [...this.checked.keys()];
+    return this.monitor.state(prefix) !== undefined;
   }
 
   /** For `status`, `routes`, the metrics, and the verdicts saved with the state (see `watch`). */
   report(): { prefix: string; health: Health; since?: number; detail?: string }[] {
-    return [...this.checked.keys()].map((prefix) => {
+    return this.monitor.prefixes().map((prefix) => {
       const state = this.monitor.state(prefix);
       return {
         prefix,
@@ -125,12 +135,12 @@ export class Gate {
   }
 
   private apply(prefix: string): void {
-    const entry = this.checked.get(prefix);
-    if (!entry || this.inMaintenance) return;
+    const route = this.routes.get(prefix);
+    if (route?.check === undefined || this.inMaintenance) return;
     const health = this.monitor.state(prefix)?.health ?? "unknown";
-    if (health === "healthy") this.target.announce(entry.spec);
-    else if (health === "failing" && entry.check.failMetric !== undefined)
-      this.target.announce({ ...entry.spec, metric: entry.check.failMetric });
+    if (health === "healthy") this.target.announce(route);
+    else if (health === "failing" && route.check.failMetric !== undefined)
+      this.target.announce({ ...route, metric: route.check.failMetric });
     else this.target.withdraw(prefix);
   }
 
@@ -143,8 +153,8 @@ export class Gate {
       this.target.withdrawAll();
     } else {
       this.log.info({ file: this.maintenanceFile }, "maintenance over: announcing again");
-      for (const spec of this.target.unchecked()) this.target.announce(spec);
-      for (const prefix of this.checked.keys()) this.apply(prefix);
+      for (const spec of this.routes.unchecked()) this.target.announce(spec);
+      for (const prefix of this.monitor.prefixes()) this.apply(prefix);
     }
     this.target.changed();
   }

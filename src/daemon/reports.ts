@@ -1,9 +1,8 @@
 /** What `riplet routes` and `riplet status` show: plain JSON, never a secret. */
 import type { Health } from "../health/state.js";
 import type { Speaker } from "../speaker/speaker.js";
-import type { RouteSpec } from "../speaker/table.js";
 import type { DaemonConfig } from "./config.js";
-import type { SocketRoutes } from "./socket-routes.js";
+import type { RouteStore, StoredRoute } from "./route-store.js";
 import { monotonicMs } from "./speaker-host.js";
 
 export interface RouteReport {
@@ -23,29 +22,21 @@ export interface RouteReport {
 }
 
 export interface WantedRoutes {
-  config: readonly RouteSpec[];
-  socket: SocketRoutes;
+  store: RouteStore;
   /** The gate's report: each checked prefix's verdict and since when (Unix ms). */
   checks: readonly { prefix: string; health: Health; since?: number }[];
 }
 
 /** Routes asked for (config or socket) that are not on the wire at all: their check is not passing, or maintenance. */
-export function heldRoutes(speaker: Speaker, wanted: Omit<WantedRoutes, "checks">): RouteSpec[] {
-  const seen = new Set<string>();
-  // a prefix in both: the socket's announcement is the one in force
-  return [...wanted.socket.specs(), ...wanted.config].filter((spec) => {
-    const key = spec.prefix.text;
-    if (seen.has(key) || speaker.table.get(key) !== undefined) return false;
-    seen.add(key);
-    return true;
-  });
+export function heldRoutes(speaker: Speaker, store: RouteStore): StoredRoute[] {
+  return store.held((prefix) => speaker.table.get(prefix) !== undefined);
 }
 
 export function routesReport(speaker: Speaker, wanted: WantedRoutes): RouteReport[] {
   const now = monotonicMs();
   const checks = new Map(wanted.checks.map((c) => [c.prefix, c]));
-  const sourceOf = (prefix: string): RouteReport["source"] =>
-    wanted.socket.has(prefix) ? "socket" : "config";
+  // a route being withdrawn is no longer asked for: "config", as before the store (issue 15)
+  const sourceOf = (prefix: string): RouteReport["source"] => wanted.store.get(prefix)?.source ?? "config";
   const healthOf = (prefix: string) => {
     const health = checks.get(prefix)?.health;
     return health === undefined ? {} : { health };
@@ -62,7 +53,7 @@ export function routesReport(speaker: Speaker, wanted: WantedRoutes): RouteRepor
     ...healthOf(r.prefix.text),
     age: Math.round((now - r.changedAt) / 1000),
   }));
-  const held: RouteReport[] = heldRoutes(speaker, wanted).map((spec) => {
+  const held: RouteReport[] = heldRoutes(speaker, wanted.store).map((spec) => {
     const since = checks.get(spec.prefix.text)?.since;
     return {
       prefix: spec.prefix.text,

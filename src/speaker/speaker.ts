@@ -133,12 +133,6 @@ export class Speaker {
     return changed;
   }
 
-  withdrawOwner(owner: string, now: number): AnnouncedRoute[] {
-    const gone = this.table.withdrawOwner(owner, now);
-    if (gone.length > 0) this.schedule.changed(now);
-    return gone;
-  }
-
   /** Starts withdrawing every active route (maintenance); returns them. */
   withdrawAll(now: number): AnnouncedRoute[] {
     const gone = this.table.withdrawAll(now);

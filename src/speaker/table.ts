@@ -1,7 +1,8 @@
 /**
  * The table of routes riplet announces (not a RIB: riplet originates, it does not relay). A route is
  * active, or withdrawing: advertised with metric 16 until the garbage time ends (RFC 2453 §3.8), then
- * gone. Every change is remembered until the next triggered update takes it. Clock passed in.
+ * gone. Every change is remembered until the next triggered update takes it. Clock passed in. Wire
+ * state only: what was asked for, by whom (owners) and with which check is the daemon's route store's.
  */
 import type { Prefix } from "./prefix.js";
 
@@ -42,16 +43,14 @@ function sameSpec(a: RouteSpec, b: RouteSpec): boolean {
 }
 
 /**
- * Indexed so nothing on the periodic path or the 250 ms link poll walks the whole table: with 20,000
- * routes, scans on every wake-up cost a second of CPU per update interval (measured, issue 6).
+ * Indexed so nothing on the periodic path walks the whole table: with 20,000 routes, scans on every
+ * wake-up cost a second of CPU per update interval (measured, issue 6).
  */
 export class RouteTable {
   private readonly routes = new Map<string, AnnouncedRoute>();
   private readonly changed = new Set<string>();
   /** Withdrawing routes → when they started to; in that order, since the clock only goes forward. */
   private readonly withdrawing = new Map<string, number>();
-  /** Owner interface → its active routes. */
-  private readonly owned = new Map<string, Set<string>>();
 
   /** Bumped by every change of what a full update would say (lets the speaker reuse its datagrams). */
   version = 0;
@@ -63,10 +62,8 @@ export class RouteTable {
     const key = spec.prefix.text;
     const existing = this.routes.get(key);
     if (existing?.state === "active" && sameSpec(existing, spec)) return false;
-    if (existing) this.unindex(existing);
-    const route = record(spec, "active", now);
-    this.routes.set(key, route);
-    this.index(route);
+    this.withdrawing.delete(key);
+    this.routes.set(key, record(spec, "active", now));
     this.changed.add(key);
     this.version++;
     return true;
@@ -76,45 +73,11 @@ export class RouteTable {
   withdraw(prefixText: string, now: number): boolean {
     const existing = this.routes.get(prefixText);
     if (existing?.state !== "active") return false;
-    this.unindex(existing);
-    const route = record(existing, "withdrawing", now);
-    this.routes.set(prefixText, route);
-    this.index(route);
+    this.routes.set(prefixText, record(existing, "withdrawing", now));
+    this.withdrawing.set(prefixText, now);
     this.changed.add(prefixText);
     this.version++;
     return true;
-  }
-
-  private index(route: AnnouncedRoute): void {
-    const key = route.prefix.text;
-    if (route.state === "withdrawing") {
-      this.withdrawing.set(key, route.changedAt);
-    } else if (route.owner !== undefined) {
-      const keys = this.owned.get(route.owner) ?? new Set<string>();
-      keys.add(key);
-      this.owned.set(route.owner, keys);
-    }
-  }
-
-  private unindex(route: AnnouncedRoute): void {
-    const key = route.prefix.text;
-    this.withdrawing.delete(key);
-    if (route.owner === undefined) return;
-    const keys = this.owned.get(route.owner);
-    keys?.delete(key);
-    if (keys?.size === 0) this.owned.delete(route.owner);
-  }
-
-  withdrawOwner(owner: string, now: number): AnnouncedRoute[] {
-    const keys = [...(this.owned.get(owner) ?? [])];
-    const owned = keys.map((key) => this.routes.get(key)!);
-    for (const key of keys) this.withdraw(key, now);
-    return owned;
-  }
-
-  /** The interfaces that own at least one active route. */
-  owners(): IterableIterator<string> {
-    return this.owned.keys();
   }
 
   withdrawAll(now: number): AnnouncedRoute[] {

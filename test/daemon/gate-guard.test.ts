@@ -24,14 +24,23 @@ describe("Gate under a Guard", () => {
     const maintenance = join(dir, "maintenance");
     const guard = new Guard(silent);
     const announced: string[] = [];
+    const route = {
+      prefix: parsePrefix("198.51.100.0/24"),
+      metric: 1,
+      tag: 0,
+      check: {
+        probe: { kind: "command" as const, command: `test -e ${flag}` },
+        policy: { intervalMs: 20, timeoutMs: 1000, rise: 1, fall: 1 },
+      },
+    };
     const gate = new Gate(
+      { get: (prefix) => (prefix === route.prefix.text ? route : undefined), unchecked: () => [] },
       {
         announce: (spec) => announced.push(spec.prefix.text),
         withdraw: () => {},
         withdrawAll: () => {
           throw new Error("withdrawAll bug");
         },
-        unchecked: () => [],
         changed: () => {
           throw new Error("persist bug");
         },
@@ -42,13 +51,7 @@ describe("Gate under a Guard", () => {
     );
     stops.push(() => gate.stop());
     writeFileSync(flag, "");
-    gate.watch(
-      { prefix: parsePrefix("198.51.100.0/24"), metric: 1, tag: 0 },
-      {
-        probe: { kind: "command", command: `test -e ${flag}` },
-        policy: { intervalMs: 20, timeoutMs: 1000, rise: 1, fall: 1 },
-      },
-    );
+    gate.sync("198.51.100.0/24");
     await expect.poll(() => gate.report()[0]?.health, { timeout: 3000 }).toBe("healthy");
     expect(announced).toEqual(["198.51.100.0/24"]);
     expect(guard.errors["health check"]).toBe(1);

@@ -1,11 +1,11 @@
 /**
- * What the journal appends (issue 15): SocketRoutes reports the prefixes changed since the last time
+ * What the journal appends (issue 15): RouteStore reports the prefixes changed since the last time
  * it was asked, each once, as the route now saved or as removed; never the whole list.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { Gate } from "../../src/daemon/gate.js";
 import { createLogger } from "../../src/daemon/log.js";
-import { SocketRoutes } from "../../src/daemon/socket-routes.js";
+import { RouteStore } from "../../src/daemon/route-store.js";
 import { parsePrefix } from "../../src/speaker/prefix.js";
 import { Speaker } from "../../src/speaker/speaker.js";
 
@@ -23,13 +23,13 @@ function setUp() {
     },
     0,
   );
-  const routes: SocketRoutes = new SocketRoutes({ speaker: () => speaker, gate: () => gate, now: () => 0 });
+  const routes: RouteStore = new RouteStore({ gate: () => gate, table: () => speaker.table });
   const gate: Gate = new Gate(
+    routes,
     {
       announce: (spec) => speaker.announce(spec, 0),
       withdraw: (prefix) => speaker.withdraw(prefix, 0),
       withdrawAll: () => speaker.withdrawAll(0),
-      unchecked: () => routes.unchecked(),
       changed: () => {},
     },
     createLogger("silent"),
@@ -38,10 +38,10 @@ function setUp() {
   return routes;
 }
 
-const add = (routes: SocketRoutes, prefix: string, metric = 1, owner?: string) =>
+const add = (routes: RouteStore, prefix: string, metric = 1, owner?: string) =>
   routes.add({ spec: { prefix: parsePrefix(prefix), metric, tag: 0, ...(owner ? { owner } : {}) } });
 
-describe("SocketRoutes changes", () => {
+describe("RouteStore changes", () => {
   it("reports each changed prefix once, as saved now or removed, and only those", () => {
     const routes = setUp();
     for (let i = 0; i < 100; i++) add(routes, `198.51.100.${i}/32`);

@@ -11,8 +11,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { Gate } from "../../src/daemon/gate.js";
 import { createLogger } from "../../src/daemon/log.js";
 import { routesReport } from "../../src/daemon/reports.js";
-import { SocketRoutes } from "../../src/daemon/socket-routes.js";
-import type { RawCheck } from "../../src/health/config.js";
+import { RouteStore } from "../../src/daemon/route-store.js";
+import { healthCheckOf, type RawCheck } from "../../src/health/config.js";
 import { parsePrefix } from "../../src/speaker/prefix.js";
 import { Speaker } from "../../src/speaker/speaker.js";
 import type { RouteSpec } from "../../src/speaker/table.js";
@@ -33,13 +33,13 @@ function setUp(maintenanceFile?: string) {
     0,
   );
   let now = 0;
-  const routes: SocketRoutes = new SocketRoutes({ speaker: () => speaker, gate: () => gate, now: () => now });
+  const routes: RouteStore = new RouteStore({ gate: () => gate, table: () => speaker.table });
   const gate: Gate = new Gate(
+    routes,
     {
       announce: (spec) => speaker.announce(spec, now),
       withdraw: (prefix) => speaker.withdraw(prefix, now),
       withdrawAll: () => speaker.withdrawAll(now),
-      unchecked: () => routes.unchecked(),
       changed: () => {},
     },
     silent,
@@ -148,16 +148,14 @@ describe("routes announced over the socket", () => {
 
   it("`riplet routes` lists a held route as held, with its check's verdict", async () => {
     const { routes, speaker, gate } = setUp();
-    routes.add({ spec: spec("198.51.100.0/24", "tap0"), check: checkOn(join(dir(), "absent")) });
+    const failing = checkOn(join(dir(), "absent"));
+    routes.addConfig(spec("192.0.2.128/25"), healthCheckOf(failing));
+    routes.add({ spec: spec("198.51.100.0/24", "tap0"), check: failing });
     routes.add({ spec: spec("203.0.113.0/24") });
-    await vi.waitFor(() => expect(gate.report()[0]?.health).toBe("failing"));
-    const report = routesReport(speaker, {
-      config: [spec("192.0.2.128/25")],
-      socket: routes,
-      checks: gate.report(),
-    });
+    await vi.waitFor(() => expect(gate.report().map((c) => c.health)).toEqual(["failing", "failing"]));
+    const report = routesReport(speaker, { store: routes, checks: gate.report() });
     expect(report.map((r) => [r.prefix, r.state, r.source, r.health])).toEqual([
-      ["192.0.2.128/25", "held", "config", undefined], // in the config but not sent (not started here)
+      ["192.0.2.128/25", "held", "config", "failing"],
       ["198.51.100.0/24", "held", "socket", "failing"],
       ["203.0.113.0/24", "active", "socket", undefined],
     ]);

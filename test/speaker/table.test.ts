@@ -12,19 +12,6 @@ const spec = (prefix: string, owner?: string, metric = 1): RouteSpec => ({
 });
 
 describe("RouteTable", () => {
-  it("withdrawOwner takes exactly the owner's active routes, following an owner change", () => {
-    const t = new RouteTable(GARBAGE_MS);
-    t.announce(spec("198.51.100.0/24", "tap0"), 0);
-    t.announce(spec("2001:db8:42::/64", "tap0"), 0);
-    t.announce(spec("203.0.113.0/24", "tap1"), 0);
-    t.announce(spec("2001:db8:42::/64", "tap1"), 1); // moved to another VM
-    expect([...t.owners()].sort()).toEqual(["tap0", "tap1"]);
-    expect(t.withdrawOwner("tap0", 2).map((r) => r.prefix.text)).toEqual(["198.51.100.0/24"]);
-    expect([...t.owners()]).toEqual(["tap1"]);
-    expect(t.withdrawOwner("tap0", 3)).toEqual([]);
-    expect(t.get("2001:db8:42::/64")?.state).toBe("active");
-  });
-
   it("garbage goes in withdrawal order, each after its own garbage time", () => {
     const t = new RouteTable(GARBAGE_MS);
     for (const p of ["198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15"]) t.announce(spec(p), 0);
@@ -44,7 +31,7 @@ describe("RouteTable", () => {
   it("its indexes agree with a full scan after any sequence of operations", () => {
     const prefixes = ["198.51.100.0/24", "203.0.113.0/24", "2001:db8:42::/64", "198.18.0.0/15"];
     const op = fc.record({
-      kind: fc.constantFrom("announce", "withdraw", "withdrawOwner", "garbage"),
+      kind: fc.constantFrom("announce", "withdraw", "garbage"),
       prefix: fc.constantFrom(...prefixes),
       owner: fc.constantFrom(undefined, "tap0", "tap1"),
       metric: fc.integer({ min: 1, max: 3 }),
@@ -57,14 +44,11 @@ describe("RouteTable", () => {
           now += 50_000;
           if (o.kind === "announce") t.announce(spec(o.prefix, o.owner, o.metric), now);
           else if (o.kind === "withdraw") t.withdraw(o.prefix, now);
-          else if (o.kind === "withdrawOwner") t.withdrawOwner(o.owner ?? "tap0", now);
           else t.collectGarbage(now);
         }
         const all = t.all();
         const withdrawing = all.filter((r) => r.state === "withdrawing");
-        const owners = new Set(all.filter((r) => r.state === "active" && r.owner).map((r) => r.owner));
         expect(t.withdrawingCount).toBe(withdrawing.length);
-        expect(new Set(t.owners())).toEqual(owners);
         const earliest = Math.min(...withdrawing.map((r) => r.changedAt + GARBAGE_MS));
         expect(t.nextGarbageAt()).toBe(withdrawing.length ? earliest : undefined);
       }),
