@@ -93,7 +93,7 @@ export class Gate {
     return this.monitor.state(prefix) !== undefined;
   }
 
-  /** For `status`, `routes`, the metrics, and the verdicts saved with the state (see `watch`). */
+  /** For `status`, `routes`, the metrics, and the verdicts saved with the state (see `sync`). */
   report(): { prefix: string; health: Health; since?: number; detail?: string }[] {
     return this.monitor.prefixes().map((prefix) => {
       const state = this.monitor.state(prefix);

@@ -15,7 +15,7 @@ const dir = () => mkdtempSync(join(tmpdir(), "riplet-journal-"));
 const v4 = (i: number) => `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`;
 const route = (i: number, metric = 1): SavedRoute => ({ prefix: v4(i), metric, tag: 0, owner: "tap0" });
 
-/** What SocketRoutes and the speaker give the state file, as plain maps. */
+/** What the route store and the speaker give the state file, as plain maps. */
 function model() {
   const routes = new Map<string, SavedRoute>();
   const dirty = new Set<string>();
