@@ -7,6 +7,7 @@ import { checkSchema } from "../health/config.js";
 import { IFNAME } from "../host/addresses.js";
 import { boundedString, fields, flag, list, matching, oneOf, wholeNumber } from "../schema.js";
 import type { PrefixErrorCode } from "../speaker/prefix.js";
+import type { ErrorReply, ReplyTo } from "./replies.js";
 
 /** A line longer than this is refused and the connection closed: a client cannot exhaust memory. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -84,11 +85,10 @@ export type ErrorCode =
   | "INTERNAL"
   | "BUSY";
 
-export type Reply =
-  | ({ id: Request["id"] | null; ok: true } & Record<string, unknown>)
-  | { id: Request["id"] | null; ok: false; error: { code: ErrorCode; message: string } };
+/** Any reply the daemon sends (control/replies.ts has each op's schema). */
+export type Reply = ReplyTo<Op>;
 
-export function errorReply(id: Request["id"] | null, code: ErrorCode, message: string): Reply {
+export function errorReply(id: Request["id"] | null, code: ErrorCode, message: string): ErrorReply {
   return { id, ok: false, error: { code, message } };
 }
 

@@ -136,8 +136,8 @@ a check removes the check.`,
       const batches = batch(routes);
       const requests = batches.map((b, i) => ({ id: i + 1, op: "announce" as const, routes: b }));
       const outcome = await askBatched(socket(), requests);
-      const announced = outcome.applied.flatMap((r) => (r.announced as string[] | undefined) ?? []);
-      const held = outcome.applied.flatMap((r) => (r.held as string[] | undefined) ?? []);
+      const announced = outcome.applied.flatMap((r) => r.announced);
+      const held = outcome.applied.flatMap((r) => r.held ?? []);
       if (outcome.failure)
         return setExit(reportFailure(io, "announce", options.json, outcome, batches, announced));
       const sent = announced.filter((p) => !held.includes(p));
