@@ -1,7 +1,13 @@
 /** Shared by the commands that talk to the daemon: the request, the exit codes of SPEC §2. */
-import { callDaemon, callPipelined, DaemonUnreachable, type Pipelined } from "../control/client.js";
+import {
+  callDaemon,
+  callPipelined,
+  DaemonUnreachable,
+  type Pipelined,
+  ReplyMismatch,
+} from "../control/client.js";
 import type { Request } from "../control/protocol.js";
-import { ReplyMismatch, type ReplyTo } from "../control/replies.js";
+import type { ReplyTo } from "../control/replies.js";
 import { type CliIo, EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE } from "./io.js";
 
 /** Refusals about what was asked (a bad prefix) are usage errors; the rest are failures. */

@@ -1,9 +1,35 @@
 /** Talks to the daemon's control socket: one request, one reply. */
 import { createConnection } from "node:net";
 import type { Request } from "./protocol.js";
-import { parseReply, type ReplyTo } from "./replies.js";
+import type { ReplyTo } from "./replies.js";
 
 type ReplyOf<R extends Request> = ReplyTo<R["op"]>;
+
+/** The daemon's reply does not match this CLI's schema: a daemon of another version (SPEC §2 exit 3). */
+export class ReplyMismatch extends Error {
+  override readonly name = "ReplyMismatch";
+}
+
+/**
+ * The reply schemas (and valibot, ~10 ms to load) are loaded once the request is written, while the
+ * daemon works on it: a hook's request, and so its datagram, does not wait for them.
+ */
+let schemas: Promise<typeof import("./replies.js")> | undefined;
+function replySchemas(): Promise<typeof import("./replies.js")> {
+  schemas ??= import("./replies.js");
+  return schemas;
+}
+
+/** The reply to `request`, checked against its op's schema; throws ReplyMismatch. */
+function checked<R extends Request>(
+  parseReply: typeof import("./replies.js")["parseReply"],
+  request: R,
+  value: unknown,
+): ReplyOf<R> {
+  const parsed = parseReply(request.op, value);
+  if ("mismatch" in parsed) throw new ReplyMismatch(parsed.mismatch);
+  return parsed.reply;
+}
 
 /** The daemon could not be reached at all (SPEC §2 exit code 3). */
 export class DaemonUnreachable extends Error {
@@ -54,7 +80,11 @@ function callOnce<R extends Request>(
       reject(new DaemonUnreachable(`no answer from the daemon on ${path} within ${timeoutMs / 1000} s`));
     }, leftMs);
     socket.setEncoding("utf8");
-    socket.once("connect", () => socket.write(`${JSON.stringify(request)}\n`));
+    let parser: ReturnType<typeof replySchemas> | undefined;
+    socket.once("connect", () => {
+      socket.write(`${JSON.stringify(request)}\n`);
+      parser = replySchemas();
+    });
     socket.on("data", (chunk: string) => {
       buffered += chunk;
       const newline = buffered.indexOf("\n");
@@ -67,11 +97,9 @@ function callOnce<R extends Request>(
       } catch {
         return reject(new Error(`the daemon on ${path} sent something that is not JSON`));
       }
-      try {
-        resolve(parseReply(request.op, value));
-      } catch (error) {
-        reject(error);
-      }
+      (parser ?? replySchemas())
+        .then(({ parseReply }) => resolve(checked(parseReply, request, value)))
+        .catch(reject);
     });
     socket.once("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -100,9 +128,10 @@ export async function callPipelined<R extends Request>(
   window = 8,
   idleMs = 10_000,
 ): Promise<Pipelined<R>> {
+  const { parseReply } = await replySchemas(); // before the first request: replies are read as they come
   const deadline = performance.now() + 5000;
   for (let wait = BUSY_FIRST_WAIT_MS; ; wait = Math.min(wait * 2, BUSY_MAX_WAIT_MS)) {
-    const result = await pipelineOnce(path, requests, window, idleMs);
+    const result = await pipelineOnce(path, requests, { window, idleMs, parseReply });
     const first = result.replies[0];
     const busy = result.replies.length === 1 && first !== undefined && isBusy(first);
     const pause = wait / 2 + Math.random() * wait;
@@ -111,11 +140,16 @@ export async function callPipelined<R extends Request>(
   }
 }
 
+interface PipelineOptions {
+  window: number;
+  idleMs: number;
+  parseReply: typeof import("./replies.js")["parseReply"];
+}
+
 function pipelineOnce<R extends Request>(
   path: string,
   requests: readonly R[],
-  window: number,
-  idleMs: number,
+  { window, idleMs, parseReply }: PipelineOptions,
 ): Promise<Pipelined<R>> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
@@ -172,7 +206,7 @@ function pipelineOnce<R extends Request>(
         const request = requests[replies.length];
         if (!request) return finish(`the daemon on ${path} sent more replies than requests`);
         try {
-          replies.push(parseReply(request.op, value)); // replies come in request order (SPEC §4)
+          replies.push(checked(parseReply, request, value)); // replies come in request order (SPEC §4)
         } catch (error) {
           return fail(error as Error);
         }

@@ -2,7 +2,7 @@
  * Every control reply's schema (SPEC §4), declared once: the daemon's reply builders are typed by
  * these (so the compiler checks what the daemon sends), and the client parses each reply through its
  * op's schema (so the CLI never reads a reply through a cast). A reply that does not match is a daemon
- * of another version: see ReplyMismatch.
+ * of another version (control/client.ts ReplyMismatch).
  * Objects are not strict here: a field a newer daemon adds is dropped, not an error; a missing or
  * mistyped field is.
  */
@@ -137,20 +137,21 @@ export type RouteReport = v.InferOutput<typeof routeReport>;
 /** statusReport's part of the status reply (daemon/reports.ts). */
 export type SpeakerStatus = v.InferOutput<v.ObjectSchema<typeof speakerStatus, undefined>>;
 
-/** The daemon's reply did not match this CLI's schema: a daemon of another version (SPEC §2 exit 3). */
-export class ReplyMismatch extends Error {
-  override readonly name = "ReplyMismatch";
-}
-
-/** The reply to `op`, checked; throws ReplyMismatch with the first field that does not match. */
-export function parseReply<O extends Op>(op: O, value: unknown): ReplyTo<O> {
+/**
+ * The reply to `op`, checked, or why it does not match: the first field that does not, in one line
+ * (control/client.ts turns it into a ReplyMismatch).
+ */
+export function parseReply<O extends Op>(
+  op: O,
+  value: unknown,
+): { reply: ReplyTo<O> } | { mismatch: string } {
   const refused = typeof value === "object" && value !== null && (value as { ok?: unknown }).ok === false;
   const parsed = refused ? v.safeParse(errorReplySchema, value) : v.safeParse(REPLIES[op], value);
   // REPLIES[op] is the schema of ReplyTo<O>; TypeScript cannot follow a generic key through the union
-  if (parsed.success) return parsed.output as ReplyTo<O>;
+  if (parsed.success) return { reply: parsed.output as ReplyTo<O> };
   const issue = parsed.issues[0];
   const where = v.getDotPath(issue) ?? "reply";
-  throw new ReplyMismatch(
-    `the daemon's reply to ${op} does not match this riplet's version (${where}: ${issue.message}); restart the daemon after an upgrade: systemctl restart riplet`,
-  );
+  return {
+    mismatch: `the daemon's reply to ${op} does not match this riplet's version (${where}: ${issue.message}); restart the daemon after an upgrade: systemctl restart riplet`,
+  };
 }
