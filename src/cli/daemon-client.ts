@@ -1,6 +1,13 @@
 /** Shared by the commands that talk to the daemon: the request, the exit codes of SPEC §2. */
-import { callDaemon, callPipelined, DaemonUnreachable } from "../control/client.js";
-import type { Reply, Request } from "../control/protocol.js";
+import {
+  callDaemon,
+  callPipelined,
+  DaemonUnreachable,
+  type Pipelined,
+  ReplyMismatch,
+} from "../control/client.js";
+import type { Request } from "../control/protocol.js";
+import type { ReplyTo } from "../control/replies.js";
 import { type CliIo, EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE } from "./io.js";
 
 /** Refusals about what was asked (a bad prefix) are usage errors; the rest are failures. */
@@ -16,28 +23,41 @@ const USAGE_CODES = new Set([
   "DEFAULT_ROUTE",
 ]);
 
-export type Asked = { ok: true; reply: Extract<Reply, { ok: true }> } | { ok: false; code: number };
+/** A daemon that cannot be reached, or one of another version (its replies do not match): exit 3. */
+function exitOf(error: unknown): number {
+  return error instanceof DaemonUnreachable || error instanceof ReplyMismatch
+    ? EXIT_UNREACHABLE
+    : EXIT_FAILED;
+}
 
-export async function ask(io: CliIo, command: string, socket: string, request: Request): Promise<Asked> {
-  let reply: Reply;
+type OkReply<R extends Request> = Extract<ReplyTo<R["op"]>, { ok: true }>;
+
+export type Asked<R extends Request> = { ok: true; reply: OkReply<R> } | { ok: false; code: number };
+
+export async function ask<R extends Request>(
+  io: CliIo,
+  command: string,
+  socket: string,
+  request: R,
+): Promise<Asked<R>> {
+  let reply: ReplyTo<R["op"]>;
   try {
     reply = await callDaemon(socket, request);
   } catch (error) {
     io.err(`riplet ${command}: ${(error as Error).message}`);
-    return { ok: false, code: error instanceof DaemonUnreachable ? EXIT_UNREACHABLE : EXIT_FAILED };
+    return { ok: false, code: exitOf(error) };
   }
   if (!reply.ok) {
     io.err(`riplet ${command}: ${reply.error.message}`);
     return { ok: false, code: USAGE_CODES.has(reply.error.code) ? EXIT_USAGE : EXIT_FAILED };
   }
-  return { ok: true, reply };
+  // narrowed by reply.ok above; TypeScript does not narrow a generic union by it
+  return { ok: true, reply: reply as OkReply<R> };
 }
 
-type OkReply = Extract<Reply, { ok: true }>;
-
 /** Batched requests' outcome: the replies of those applied, and what stopped the rest. */
-export interface Batched {
-  applied: OkReply[];
+export interface Batched<R extends Request> {
+  applied: OkReply<R>[];
   /** The daemon's refusal, or the connection's end; `request` is the refused (or first unanswered) one, from 1. */
   failure?: { code: string; message: string; exit: number; request: number };
 }
@@ -47,18 +67,21 @@ export interface Batched {
  * i + 1. Nothing is sent after a refusal, but the few already in flight (the window) are still
  * applied by the daemon: `applied` holds every acknowledged one, not only those before the refusal.
  */
-export async function askBatched(socket: string, requests: readonly Request[]): Promise<Batched> {
-  let result: Awaited<ReturnType<typeof callPipelined>>;
+export async function askBatched<R extends Request>(
+  socket: string,
+  requests: readonly R[],
+): Promise<Batched<R>> {
+  let result: Pipelined<R>;
   try {
     result = await callPipelined(socket, requests);
   } catch (error) {
-    const exit = error instanceof DaemonUnreachable ? EXIT_UNREACHABLE : EXIT_FAILED;
+    const code = error instanceof ReplyMismatch ? "VERSION_MISMATCH" : "UNREACHABLE";
     return {
       applied: [],
-      failure: { code: "UNREACHABLE", message: (error as Error).message, exit, request: 1 },
+      failure: { code, message: (error as Error).message, exit: exitOf(error), request: 1 },
     };
   }
-  const applied = result.replies.filter((r): r is OkReply => r.ok);
+  const applied = result.replies.filter((r): r is OkReply<R> => r.ok);
   const refused = result.replies.findIndex((r) => !r.ok);
   const refusal = result.replies[refused];
   if (refusal && !refusal.ok) {
@@ -81,7 +104,7 @@ export function reportFailure(
   io: CliIo,
   command: string,
   json: boolean | undefined,
-  outcome: Batched,
+  outcome: Batched<Request>,
   batches: readonly unknown[][],
   applied: readonly string[],
 ): number {

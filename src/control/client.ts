@@ -1,6 +1,35 @@
 /** Talks to the daemon's control socket: one request, one reply. */
 import { createConnection } from "node:net";
-import type { Reply, Request } from "./protocol.js";
+import type { Request } from "./protocol.js";
+import type { ReplyTo } from "./replies.js";
+
+type ReplyOf<R extends Request> = ReplyTo<R["op"]>;
+
+/** The daemon's reply does not match this CLI's schema: a daemon of another version (SPEC §2 exit 3). */
+export class ReplyMismatch extends Error {
+  override readonly name = "ReplyMismatch";
+}
+
+/**
+ * The reply schemas (and valibot, ~10 ms to load) are loaded once the request is written, while the
+ * daemon works on it: a hook's request, and so its datagram, does not wait for them.
+ */
+let schemas: Promise<typeof import("./replies.js")> | undefined;
+function replySchemas(): Promise<typeof import("./replies.js")> {
+  schemas ??= import("./replies.js");
+  return schemas;
+}
+
+/** The reply to `request`, checked against its op's schema; throws ReplyMismatch. */
+function checked<R extends Request>(
+  parseReply: typeof import("./replies.js")["parseReply"],
+  request: R,
+  value: unknown,
+): ReplyOf<R> {
+  const parsed = parseReply(request.op, value);
+  if ("mismatch" in parsed) throw new ReplyMismatch(parsed.mismatch);
+  return parsed.reply;
+}
 
 /** The daemon could not be reached at all (SPEC §2 exit code 3). */
 export class DaemonUnreachable extends Error {
@@ -11,23 +40,38 @@ export class DaemonUnreachable extends Error {
 const BUSY_FIRST_WAIT_MS = 20;
 const BUSY_MAX_WAIT_MS = 500;
 
+function isBusy(reply: ReplyTo<Request["op"]>): boolean {
+  return !reply.ok && reply.error.code === "BUSY";
+}
+
 /**
- * One request, one reply. A daemon with every control slot taken answers BUSY (issue 13): that is
- * retried with a short backoff until the timeout, so a thousand `riplet status` at once all succeed.
+ * One request, one reply, checked against the op's schema (control/replies.ts): a reply from a daemon
+ * of another version rejects with ReplyMismatch. A daemon with every control slot taken answers BUSY
+ * (issue 13): that is retried with a short backoff until the timeout, so a thousand `riplet status` at
+ * once all succeed.
  */
-export async function callDaemon(path: string, request: Request, timeoutMs = 5000): Promise<Reply> {
+export async function callDaemon<R extends Request>(
+  path: string,
+  request: R,
+  timeoutMs = 5000,
+): Promise<ReplyOf<R>> {
   const deadline = performance.now() + timeoutMs;
   for (let wait = BUSY_FIRST_WAIT_MS; ; wait = Math.min(wait * 2, BUSY_MAX_WAIT_MS)) {
     const left = Math.max(1, deadline - performance.now());
     const reply = await callOnce(path, request, left, timeoutMs);
-    if (reply.ok || reply.error.code !== "BUSY") return reply;
+    if (!isBusy(reply)) return reply;
     const pause = wait / 2 + Math.random() * wait;
     if (performance.now() + pause >= deadline) return reply;
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
-function callOnce(path: string, request: Request, leftMs: number, timeoutMs: number): Promise<Reply> {
+function callOnce<R extends Request>(
+  path: string,
+  request: R,
+  leftMs: number,
+  timeoutMs: number,
+): Promise<ReplyOf<R>> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
     let buffered = "";
@@ -36,18 +80,26 @@ function callOnce(path: string, request: Request, leftMs: number, timeoutMs: num
       reject(new DaemonUnreachable(`no answer from the daemon on ${path} within ${timeoutMs / 1000} s`));
     }, leftMs);
     socket.setEncoding("utf8");
-    socket.once("connect", () => socket.write(`${JSON.stringify(request)}\n`));
+    let parser: ReturnType<typeof replySchemas> | undefined;
+    socket.once("connect", () => {
+      socket.write(`${JSON.stringify(request)}\n`);
+      parser = replySchemas();
+    });
     socket.on("data", (chunk: string) => {
       buffered += chunk;
       const newline = buffered.indexOf("\n");
       if (newline < 0) return;
       clearTimeout(timer);
       socket.end();
+      let value: unknown;
       try {
-        resolve(JSON.parse(buffered.slice(0, newline)) as Reply);
+        value = JSON.parse(buffered.slice(0, newline));
       } catch {
-        reject(new Error(`the daemon on ${path} sent something that is not JSON`));
+        return reject(new Error(`the daemon on ${path} sent something that is not JSON`));
       }
+      (parser ?? replySchemas())
+        .then(({ parseReply }) => resolve(checked(parseReply, request, value)))
+        .catch(reject);
     });
     socket.once("error", (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -57,8 +109,8 @@ function callOnce(path: string, request: Request, leftMs: number, timeoutMs: num
 }
 
 /** What a pipelined run got back: one reply per request sent, in order, and why it stopped early. */
-export interface Pipelined {
-  replies: Reply[];
+export interface Pipelined<R extends Request = Request> {
+  replies: ReplyOf<R>[];
   /** Set when the connection broke or went silent: requests after `replies.length` have no answer. */
   broken?: string;
 }
@@ -68,33 +120,40 @@ export interface Pipelined {
  * limits.controlQueue, 64, per connection, and answers in order). Sending stops at the first refusal,
  * so what was applied is exactly the requests before it. A connection that cannot be opened at all is
  * DaemonUnreachable; a BUSY daemon is retried as callDaemon does, while nothing has been answered.
+ * Each reply is checked against its op's schema: one that does not match rejects with ReplyMismatch.
  */
-export async function callPipelined(
+export async function callPipelined<R extends Request>(
   path: string,
-  requests: readonly Request[],
+  requests: readonly R[],
   window = 8,
   idleMs = 10_000,
-): Promise<Pipelined> {
+): Promise<Pipelined<R>> {
+  const { parseReply } = await replySchemas(); // before the first request: replies are read as they come
   const deadline = performance.now() + 5000;
   for (let wait = BUSY_FIRST_WAIT_MS; ; wait = Math.min(wait * 2, BUSY_MAX_WAIT_MS)) {
-    const result = await pipelineOnce(path, requests, window, idleMs);
+    const result = await pipelineOnce(path, requests, { window, idleMs, parseReply });
     const first = result.replies[0];
-    const busy = result.replies.length === 1 && first && !first.ok && first.error.code === "BUSY";
+    const busy = result.replies.length === 1 && first !== undefined && isBusy(first);
     const pause = wait / 2 + Math.random() * wait;
     if (!busy || performance.now() + pause >= deadline) return result;
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
-function pipelineOnce(
+interface PipelineOptions {
+  window: number;
+  idleMs: number;
+  parseReply: typeof import("./replies.js")["parseReply"];
+}
+
+function pipelineOnce<R extends Request>(
   path: string,
-  requests: readonly Request[],
-  window: number,
-  idleMs: number,
-): Promise<Pipelined> {
+  requests: readonly R[],
+  { window, idleMs, parseReply }: PipelineOptions,
+): Promise<Pipelined<R>> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(path);
-    const replies: Reply[] = [];
+    const replies: ReplyOf<R>[] = [];
     let sent = 0;
     let buffered = "";
     let connected = false;
@@ -105,6 +164,13 @@ function pipelineOnce(
       clearTimeout(timer);
       socket.destroy();
       resolve(broken === undefined ? { replies } : { replies, broken });
+    };
+    const fail = (error: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
     };
     let timer = setTimeout(() => {}, 0);
     const arm = () => {
@@ -131,10 +197,18 @@ function pipelineOnce(
       for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
+        let value: unknown;
         try {
-          replies.push(JSON.parse(line) as Reply);
+          value = JSON.parse(line);
         } catch {
           return finish(`the daemon on ${path} sent something that is not JSON`);
+        }
+        const request = requests[replies.length];
+        if (!request) return finish(`the daemon on ${path} sent more replies than requests`);
+        try {
+          replies.push(checked(parseReply, request, value)); // replies come in request order (SPEC §4)
+        } catch (error) {
+          return fail(error as Error);
         }
       }
       arm();

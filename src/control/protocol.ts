@@ -2,65 +2,76 @@
  * The control socket's language (SPEC §4): newline-delimited JSON, one reply per request, same id.
  * Requests are validated here, where they enter; the daemon only ever sees well-formed ones.
  */
-import { z } from "zod";
+import * as v from "valibot";
 import { checkSchema } from "../health/config.js";
 import { IFNAME } from "../host/addresses.js";
+import { boundedString, fields, flag, list, matching, oneOf, wholeNumber } from "../schema.js";
 import type { PrefixErrorCode } from "../speaker/prefix.js";
+import type { ErrorReply, ReplyTo } from "./replies.js";
 
 /** A line longer than this is refused and the connection closed: a client cannot exhaust memory. */
 export const MAX_LINE_BYTES = 64 * 1024;
 
-const id = z.union([z.number(), z.string().max(128)]);
+const id = v.union(
+  [v.number(), v.pipe(v.string(), v.maxLength(128))],
+  "must be a number or a string of at most 128 characters",
+);
 /** An owner is a tap's name: it is matched against the link list and may reach `ip` (issue 13). */
-const ifname = z.string().regex(IFNAME, "an interface name: 1-15 letters, digits, '.', '_' or '-'");
+const ifname = matching(IFNAME, "an interface name: 1-15 letters, digits, '.', '_' or '-'");
+const prefix = boundedString(64, "198.51.100.0/24");
 // nextHop's meaning (family, unicast) depends on the prefix: admitRoute checks it (speaker/next-hop.ts).
-const routeIn = z
-  .object({
-    prefix: z.string().max(64),
-    metric: z.number().int().min(1).max(15).optional(),
-    tag: z.number().int().min(0).max(65535).optional(),
-    owner: ifname.optional(),
-    nextHop: z.string().max(64).optional(),
-    // announced only while this passes (issue 8); the same shape as a config route's check
-    check: checkSchema.optional(),
-  })
-  .strict();
+const routeIn = fields({
+  prefix,
+  metric: v.optional(wholeNumber(1, 15)),
+  tag: v.optional(wholeNumber(0, 65535)),
+  owner: v.optional(ifname),
+  nextHop: v.optional(boundedString(64, "192.0.2.1")),
+  // announced only while this passes (issue 8); the same shape as a config route's check
+  check: v.optional(checkSchema),
+});
 
-const requestSchema = z.discriminatedUnion("op", [
-  z.object({ id, op: z.literal("announce"), routes: z.array(routeIn).min(1).max(10_000) }).strict(),
-  z
-    .object({
+/** The batch bound: the CLI splits larger requests (cli/bulk.ts). */
+const MAX_ROUTES = 10_000;
+
+/** One schema per op; the op is checked first, so a request is parsed by its own op's schema only. */
+const REQUESTS = {
+  announce: fields({
+    id,
+    op: v.literal("announce"),
+    routes: list(routeIn, '[{"prefix":"198.51.100.0/24"}]', { min: 1, max: MAX_ROUTES }),
+  }),
+  withdraw: v.pipe(
+    fields({
       id,
-      op: z.literal("withdraw"),
-      prefixes: z.array(z.string().max(64)).max(10_000).optional(),
-      owner: ifname.optional(),
-    })
-    .strict()
-    .refine(
+      op: v.literal("withdraw"),
+      prefixes: v.optional(list(prefix, '["198.51.100.0/24"]', { max: MAX_ROUTES })),
+      owner: v.optional(ifname),
+    }),
+    v.check(
       (r) => (r.prefixes === undefined) !== (r.owner === undefined),
       "give prefixes or owner, not both",
     ),
+  ),
   // What hooks/qemu-ifup and -ifdown ask of a running daemon (hooks/fast-hook.pl): address the tap
   // and announce its networks (up), or withdraw them and remove the addresses (down), in one round trip.
-  z
-    .object({
-      id,
-      op: z.literal("hook"),
-      action: z.enum(["up", "down"]),
-      ifname,
-      addresses: z.array(z.string().max(64)).max(32).optional(),
-      // RIPLET_DHCP / RIPLET_RA for this one hook: override taps.<ifname> and guests (SPEC §6)
-      dhcp: z.boolean().optional(),
-      ra: z.boolean().optional(),
-    })
-    .strict(),
-  z.object({ id, op: z.literal("routes") }).strict(),
-  z.object({ id, op: z.literal("status") }).strict(),
-  z.object({ id, op: z.literal("reload") }).strict(),
-]);
+  hook: fields({
+    id,
+    op: v.literal("hook"),
+    action: oneOf(["up", "down"] as const),
+    ifname,
+    addresses: v.optional(list(boundedString(64, "198.51.100.1/24"), '["198.51.100.1/24"]', { max: 32 })),
+    // RIPLET_DHCP / RIPLET_RA for this one hook: override taps.<ifname> and guests (SPEC §6)
+    dhcp: v.optional(flag()),
+    ra: v.optional(flag()),
+  }),
+  routes: fields({ id, op: v.literal("routes") }),
+  status: fields({ id, op: v.literal("status") }),
+  reload: fields({ id, op: v.literal("reload") }),
+} as const;
 
-export type Request = z.infer<typeof requestSchema>;
-export type RouteIn = z.infer<typeof routeIn>;
+type Op = keyof typeof REQUESTS;
+export type Request = { [O in Op]: v.InferOutput<(typeof REQUESTS)[O]> }[Op];
+export type RouteIn = v.InferOutput<typeof routeIn>;
 
 export type ErrorCode =
   | "BAD_JSON"
@@ -74,15 +85,14 @@ export type ErrorCode =
   | "INTERNAL"
   | "BUSY";
 
-export type Reply =
-  | ({ id: Request["id"] | null; ok: true } & Record<string, unknown>)
-  | { id: Request["id"] | null; ok: false; error: { code: ErrorCode; message: string } };
+/** Any reply the daemon sends (control/replies.ts has each op's schema). */
+export type Reply = ReplyTo<Op>;
 
-export function errorReply(id: Request["id"] | null, code: ErrorCode, message: string): Reply {
+export function errorReply(id: Request["id"] | null, code: ErrorCode, message: string): ErrorReply {
   return { id, ok: false, error: { code, message } };
 }
 
-const OPS = new Set(["announce", "withdraw", "hook", "routes", "status", "reload"]);
+const OPS = new Set<string>(Object.keys(REQUESTS));
 
 /** Parses one line into a Request, or the error Reply to send back. */
 export function parseRequest(line: string): Request | Reply {
@@ -94,7 +104,8 @@ export function parseRequest(line: string): Request | Reply {
   }
   // Echoed back only when it is what the schema allows: a reply never carries a client's object back.
   const rawId = typeof value === "object" && value && "id" in value ? (value as { id: unknown }).id : null;
-  const requestId = id.safeParse(rawId).success ? (rawId as Request["id"]) : null;
+  const checkedId = v.safeParse(id, rawId);
+  const requestId = checkedId.success ? checkedId.output : null;
   const op = typeof value === "object" && value && "op" in value ? (value as { op: unknown }).op : undefined;
   if (typeof op !== "string" || !OPS.has(op)) {
     return errorReply(
@@ -103,13 +114,13 @@ export function parseRequest(line: string): Request | Reply {
       `unknown op ${JSON.stringify(op)}; ops: ${[...OPS].join(", ")}`,
     );
   }
-  const parsed = requestSchema.safeParse(value);
+  const parsed = v.safeParse(REQUESTS[op as Op], value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-    return errorReply(requestId, "BAD_REQUEST", `${where}${issue.message}`);
+    const issue = parsed.issues[0];
+    const path = v.getDotPath(issue);
+    return errorReply(requestId, "BAD_REQUEST", `${path ? `${path}: ` : ""}${issue.message}`);
   }
-  return parsed.data;
+  return parsed.output;
 }
 
 export function isReply(value: Request | Reply): value is Reply {

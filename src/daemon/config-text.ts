@@ -18,7 +18,7 @@ function yaml(): Yaml {
 }
 
 /** A syntax error: where (1-based line) and the parser's first line of explanation. */
-export interface SyntaxFault {
+interface SyntaxFault {
   line: number;
   message: string;
 }
@@ -86,7 +86,7 @@ export function parseTextIsolated(text: string): Parsed {
 }
 
 /** parseText run by `entry` (the built config-child.js) in a child process; throws if the child fails. */
-export function parseInChild(text: string, entry: string): Parsed {
+function parseInChild(text: string, entry: string): Parsed {
   const out = execFileSync(process.execPath, [entry], {
     input: text,
     encoding: "utf8",

@@ -2,7 +2,7 @@
  * The daemon's config file (SPEC §4), YAML or JSON (JSON is YAML). Checked against a schema; every
  * error names the field, the line, and what is expected. Secrets never appear in an error.
  */
-import type { z } from "zod";
+import * as v from "valibot";
 import { DNSMASQ_MISSING_FIX, type GuestSettings } from "../guests/plan.js";
 import { findDnsmasq } from "../guests/process.js";
 import { type HealthCheck, healthCheckOf } from "../health/config.js";
@@ -14,7 +14,7 @@ import type { TriggeredMode } from "../speaker/schedule.js";
 import type { RouteSpec } from "../speaker/table.js";
 import type { AuthConfig, InterfaceConfig } from "../speaker/types.js";
 import { GARBAGE_COLLECTION_MS, ROUTE_TIMEOUT_MS, UPDATE_INTERVAL_MS } from "../wire/constants.js";
-import { type auth, configSchema, type RawConfig } from "./config-schema.js";
+import { configSchema, type RawAuth, type RawConfig } from "./config-schema.js";
 import { lineOf, type Parsed, parseText } from "./config-text.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/riplet/riplet.yaml";
@@ -117,37 +117,44 @@ export function parseConfigText(
     const { line, message } = syntax.fault;
     throw new ConfigError(`${file}:${line}: not valid YAML or JSON: ${message.split("\n")[0]}`);
   }
-  const parsed = configSchema.safeParse(syntax.value ?? {});
+  const parsed = v.safeParse(configSchema, syntax.value ?? {});
   if (!parsed.success) {
-    const issue = deepestIssue(parsed.error.issues);
+    const issue = deepestIssue(parsed.issues.map(flatIssue));
     fail(file, text, issue.path, issue.message);
   }
   const failAt: Fail = (path, message) => fail(file, text, path, message);
-  const config = normalize(parsed.data, failAt, readSecret);
-  checkGuestTools(parsed.data, failAt, hasDnsmasq);
+  const config = normalize(parsed.output, failAt, readSecret);
+  checkGuestTools(parsed.output, failAt, hasDnsmasq);
   return config;
 }
 
+/** An issue with its path as plain keys; a union's issue keeps its branches' issues (paths relative to it). */
 interface Issue {
   path: PropertyKey[];
   message: string;
-  code?: string;
-  errors?: Issue[][];
+  branches?: Issue[];
+}
+
+function flatIssue(issue: v.BaseIssue<unknown>): Issue {
+  const path = (issue.path ?? []).map((item) => item.key as PropertyKey);
+  return issue.type === "union" && issue.issues
+    ? { path, message: issue.message, branches: issue.issues.map(flatIssue) }
+    : { path, message: issue.message };
 }
 
 /**
- * For `ipv4: true | {…}` a bad object fails both branches and zod reports "invalid input" at ipv4;
- * the useful message is the object branch's, deepest in the tree.
+ * For `ipv4: true | {…}` a bad object fails both branches and valibot reports the union's message at
+ * ipv4; the useful message is the object branch's, deepest in the tree. A branch that fails at the
+ * union's own path (e.g. "expected boolean") is not deeper, so the union's message stands.
  */
 function deepestIssue(issues: readonly Issue[]): Issue {
   let best = issues[0]!;
   for (const issue of issues) {
-    const candidates =
-      issue.code === "invalid_union" && issue.errors
-        ? issue.errors.flat().map((sub) => ({ ...sub, path: [...issue.path, ...sub.path] }))
-        : [issue];
+    const candidates = issue.branches
+      ? issue.branches.map((sub) => ({ ...sub, path: [...issue.path, ...sub.path] }))
+      : [issue];
     for (const candidate of candidates) {
-      const deep = candidate.code === "invalid_union" ? deepestIssue([candidate]) : candidate;
+      const deep = candidate.branches ? deepestIssue([candidate]) : candidate;
       if (deep.path.length > best.path.length) best = deep;
     }
   }
@@ -157,7 +164,7 @@ function deepestIssue(issues: readonly Issue[]): Issue {
 type Fail = (path: (string | number)[], message: string) => never;
 
 function authConfig(
-  raw: z.infer<typeof auth> | undefined,
+  raw: RawAuth | undefined,
   at: (string | number)[],
   failAt: Fail,
   readSecret: SecretReader,

@@ -4,6 +4,7 @@
  * disk. Lifecycle (start, reload, stop) stays in daemon.ts.
  */
 import { errorReply, type Reply, type Request, type RouteIn } from "../control/protocol.js";
+import type { ErrorReply, ReplyTo } from "../control/replies.js";
 import type { ControlCounters } from "../control/server.js";
 import type { GuestReport } from "../guests/servers.js";
 import { FAST_COALESCE_MS } from "../speaker/schedule.js";
@@ -74,7 +75,7 @@ export class ControlOps {
             store: this.deps.routes,
             checks: this.deps.gate().report(),
           }),
-        };
+        } satisfies ReplyTo<"routes">;
       case "status":
         return {
           id: request.id,
@@ -85,7 +86,7 @@ export class ControlOps {
           control: { ...(this.deps.control?.() ?? EMPTY_CONTROL) },
           internalErrors: this.deps.internalErrors?.() ?? { total: 0, byPlace: {} },
           guests: this.deps.guests.report(),
-        };
+        } satisfies ReplyTo<"status">;
       case "reload":
         return this.deps.reload(request.id);
     }
@@ -104,12 +105,12 @@ export class ControlOps {
     return new Promise((resolve) => setTimeout(() => setImmediate(resolve), FAST_COALESCE_MS + 1));
   }
 
-  private async announce(id: Request["id"], routes: RouteIn[]): Promise<Reply> {
+  private async announce(id: Request["id"], routes: RouteIn[]): Promise<ReplyTo<"announce">> {
     const admitted = this.admit(id, routes);
     return Array.isArray(admitted) ? this.announceRoutes(id, admitted) : admitted;
   }
 
-  private admit(id: Request["id"], routes: RouteIn[]): SocketRoute[] | Reply {
+  private admit(id: Request["id"], routes: RouteIn[]): SocketRoute[] | ErrorReply {
     try {
       return admitRoutes(routes, this.deps.policy(), interfaceNames());
     } catch (error) {
@@ -123,7 +124,7 @@ export class ControlOps {
    * meanwhile; the reply waits for the write. A busy hypervisor's disk can take tens of milliseconds
    * to fsync, and twenty hosts' worth of VMs starting together showed it (issue 6).
    */
-  private async announceRoutes(id: Request["id"], routes: SocketRoute[]): Promise<Reply> {
+  private async announceRoutes(id: Request["id"], routes: SocketRoute[]): Promise<ReplyTo<"announce">> {
     // a held route (check not passing yet, or maintenance) is kept and saved, and goes out later
     const outcomes = routes.map((route) => [route.spec.prefix.text, this.deps.routes.add(route)] as const);
     const changed = outcomes.filter(([, outcome]) => outcome === "announced").map(([prefix]) => prefix);
@@ -150,7 +151,7 @@ export class ControlOps {
     id: Request["id"],
     prefixes: string[] | undefined,
     owner: string | undefined,
-  ): Promise<Reply> {
+  ): Promise<ReplyTo<"withdraw">> {
     let withdrawn: string[];
     if (owner !== undefined) {
       withdrawn = this.deps.routes.removeOwner(owner);

@@ -1,25 +1,13 @@
-/** What `riplet routes` and `riplet status` show: plain JSON, never a secret. */
+/**
+ * What `riplet routes` and `riplet status` show: plain JSON, never a secret. The shapes are the
+ * replies' schemas (control/replies.ts), which the CLI parses them with.
+ */
+import type { RouteReport, SpeakerStatus } from "../control/replies.js";
 import type { Health } from "../health/state.js";
 import type { Speaker } from "../speaker/speaker.js";
 import type { DaemonConfig } from "./config.js";
 import type { RouteStore, StoredRoute } from "./route-store.js";
 import { monotonicMs } from "./speaker-host.js";
-
-export interface RouteReport {
-  prefix: string;
-  family: "ipv4" | "ipv6";
-  metric: number;
-  tag: number;
-  /** held: asked for but not on the wire (its health check is not passing, or maintenance). */
-  state: "active" | "withdrawing" | "held";
-  owner?: string;
-  nextHop?: string;
-  source: "config" | "socket";
-  /** The route's health check verdict, when it has one. */
-  health?: Health;
-  /** Seconds since the last change (announce, withdraw, or for a held route its check's verdict). */
-  age: number;
-}
 
 export interface WantedRoutes {
   store: RouteStore;
@@ -71,7 +59,7 @@ export function routesReport(speaker: Speaker, wanted: WantedRoutes): RouteRepor
   return [...held, ...onWire].sort((a, b) => a.prefix.localeCompare(b.prefix));
 }
 
-export function statusReport(speaker: Speaker, config: DaemonConfig) {
+export function statusReport(speaker: Speaker, config: DaemonConfig): SpeakerStatus {
   const now = monotonicMs();
   const links = new Map(speaker.linkStates().map((l) => [l.name, l]));
   return {

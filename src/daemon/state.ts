@@ -5,26 +5,31 @@
  * since (journal.ts), so a change costs one appended line; read back on start, keeping what is valid.
  * Version 1 was the snapshot alone: such a file is read as a snapshot with no journal (migration).
  */
-import { z } from "zod";
+import * as v from "valibot";
 import { checkSchema } from "../health/config.js";
+import { anyString, wholeNumber } from "../schema.js";
 import { parsePrefix } from "../speaker/prefix.js";
 import { MAX_SEQUENCE, SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
 import { admitRoute, Refusal } from "./admit.js";
 import { readNoFollow, replaceFile } from "./atomic-file.js";
 import { decodeJournal, journalPath } from "./journal.js";
 
-const savedRoute = z.object({
-  prefix: z.string(),
-  metric: z.number().int().min(1).max(15),
-  tag: z.number().int().min(0).max(65535),
-  owner: z.string().optional(),
-  nextHop: z.string().optional(),
-  check: checkSchema.optional(),
-});
+// not strict: a field a newer version saved is dropped, not a reason to lose the route
+const savedRoute = v.object(
+  {
+    prefix: anyString("198.51.100.0/24"),
+    metric: wholeNumber(1, 15),
+    tag: wholeNumber(0, 65535),
+    owner: v.optional(anyString("tap0")),
+    nextHop: v.optional(anyString("192.0.2.1")),
+    check: v.optional(checkSchema),
+  },
+  "must be an object with prefix, metric and tag",
+);
 
-const verdict = z.enum(["healthy", "failing"]);
+const verdict = v.picklist(["healthy", "failing"]);
 
-export type SavedRoute = z.infer<typeof savedRoute>;
+export type SavedRoute = v.InferOutput<typeof savedRoute>;
 
 export type Verdicts = Record<string, "healthy" | "failing">;
 
@@ -78,18 +83,18 @@ const INTRINSIC = { allowDefault: true, allowCommandChecks: true } as const;
 
 /** One saved entry, or the one-line reason (naming the field) it is skipped. */
 function savedRouteOf(route: unknown): SavedRoute | string {
-  const parsed = savedRoute.safeParse(route);
+  const parsed = v.safeParse(savedRoute, route);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return `${issue.path.join(".") || "entry"}: ${issue.message}`;
+    const issue = parsed.issues[0];
+    return `${v.getDotPath(issue) ?? "entry"}: ${issue.message}`;
   }
   try {
-    admitRoute(parsed.data, INTRINSIC);
+    admitRoute(parsed.output, INTRINSIC);
   } catch (error) {
     if (error instanceof Refusal) return error.message;
     throw error;
   }
-  return parsed.data;
+  return parsed.output;
 }
 
 /** Verdicts by prefix; only canonical prefixes are kept, so no key can be `__proto__` or junk. */
@@ -97,10 +102,10 @@ function healthOf(value: unknown): Verdicts {
   const health: Verdicts = {};
   if (typeof value !== "object" || value === null) return health;
   for (const [prefix, verdictText] of Object.entries(value)) {
-    const parsed = verdict.safeParse(verdictText);
+    const parsed = v.safeParse(verdict, verdictText);
     if (!parsed.success) continue;
     try {
-      if (parsePrefix(prefix, { allowDefault: true }).text === prefix) health[prefix] = parsed.data;
+      if (parsePrefix(prefix, { allowDefault: true }).text === prefix) health[prefix] = parsed.output;
     } catch {
       // a verdict that cannot be read only costs a fresh start of that check (rise successes)
     }

@@ -171,17 +171,13 @@ export async function observe(options: ProbeOptions): Promise<Observations> {
       callDaemon(options.socket, { id: 2, op: "routes" }, 2000),
     ]);
     if (!status.ok || !routes.ok) throw new Error("the daemon refused the status request");
-    guests = Array.isArray(status.guests) ? (status.guests as GuestReport[]) : undefined;
+    // both replies are checked against their schemas by callDaemon (control/replies.ts)
+    guests = status.guests;
     daemon = {
       reachable: true,
-      neighbors: status.neighbors as NeighborObservation[],
-      sequence: {
-        value: Number(status.sequence ?? 0),
-        exhausted: status.sequenceExhausted === true,
-      },
-      routes: (routes.routes as { prefix: string; state: string }[])
-        .filter((r) => r.state === "active")
-        .map((r) => r.prefix),
+      neighbors: status.neighbors satisfies NeighborObservation[],
+      sequence: { value: status.sequence, exhausted: status.sequenceExhausted },
+      routes: routes.routes.filter((r) => r.state === "active").map((r) => r.prefix),
     };
   } catch (error) {
     daemon = { reachable: false, error: (error as Error).message.replace(/^.*?: /, "") };

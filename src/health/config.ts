@@ -1,32 +1,44 @@
 /** A route's `check:` in the config (issue 8), checked where it enters, as the rest of the config is. */
-import { z } from "zod";
+import * as v from "valibot";
+import { fields, matching, seconds, text, wholeNumber } from "../schema.js";
 import type { Probe } from "./probes.js";
 import type { HealthPolicy } from "./state.js";
 
-const seconds = z.number().positive().max(3600);
+const TCP_MESSAGE = "host:port, e.g. 127.0.0.1:80";
+const HTTP_MESSAGE = "an http:// or https:// URL, e.g. http://127.0.0.1:8080/health";
 
-export const checkSchema = z
-  .object({
-    command: z.string().min(1).optional(),
-    tcp: z
-      .string()
-      .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:]+):\d{1,5}$/, "host:port, e.g. 127.0.0.1:80")
-      .refine((t) => Number(t.slice(t.lastIndexOf(":") + 1)) <= 65535, "the port is 0-65535")
-      .optional(),
-    http: z.url({ protocol: /^https?$/ }).optional(),
-    interval: seconds.optional(),
-    timeout: seconds.optional(),
-    rise: z.number().int().min(1).max(100).optional(),
-    fall: z.number().int().min(1).max(100).optional(),
-    failMetric: z.number().int().min(1).max(15).optional(),
-  })
-  .strict()
-  .refine(
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+export const checkSchema = v.pipe(
+  fields({
+    command: v.optional(text("systemctl is-active nginx")),
+    tcp: v.optional(
+      v.pipe(
+        matching(/^(\[[0-9a-fA-F:.]+\]|[^\s:]+):\d{1,5}$/, TCP_MESSAGE),
+        v.check((t) => Number(t.slice(t.lastIndexOf(":") + 1)) <= 65535, "the port is 0-65535"),
+      ),
+    ),
+    http: v.optional(v.pipe(v.string(HTTP_MESSAGE), v.check(isHttpUrl, HTTP_MESSAGE))),
+    interval: v.optional(seconds(3600)),
+    timeout: v.optional(seconds(3600)),
+    rise: v.optional(wholeNumber(1, 100)),
+    fall: v.optional(wholeNumber(1, 100)),
+    failMetric: v.optional(wholeNumber(1, 15)),
+  }),
+  v.check(
     (c) => [c.command, c.tcp, c.http].filter((x) => x !== undefined).length === 1,
     "give exactly one of command, tcp or http",
-  );
+  ),
+);
 
-export type RawCheck = z.infer<typeof checkSchema>;
+export type RawCheck = v.InferOutput<typeof checkSchema>;
 
 export interface HealthCheck {
   probe: Probe;

@@ -102,7 +102,7 @@ describe("callPipelined", () => {
     });
     await new Promise<void>((resolve) => server.listen(path, resolve));
     closers.push(() => new Promise((resolve) => server.close(() => resolve())));
-    const requests = Array.from({ length: 50 }, (_, i) => ({ id: i + 1, op: "status" as const }));
+    const requests = Array.from({ length: 50 }, (_, i) => ({ id: i + 1, op: "reload" as const }));
     const { replies, broken } = await callPipelined(path, requests, 8);
     expect(broken).toBeUndefined();
     expect(replies.map((r) => r.id)).toEqual(requests.map((r) => r.id));

@@ -30,7 +30,14 @@ const status = {
     triggeredUpdatesSent: 3,
     requestsAnswered: 1,
   },
+  drops: {},
   sequence: 0,
+  sequenceExhausted: false,
+  maintenance: false,
+  healthChecks: [],
+  control: { clients: 1, refusedBusy: 0, cutOff: 0, linesTooLong: 0 },
+  internalErrors: { total: 0, byPlace: {} },
+  guests: [],
 };
 
 describe("riplet status", () => {
@@ -93,6 +100,35 @@ describe("riplet status: the daemon's own health (issue 13)", () => {
     daemon = await fakeDaemon(() => ({ ...status, sequence: 4294967295, sequenceExhausted: true }));
     const { out } = await cli("--socket", daemon.socket, "status");
     expect(out[0]).toMatch(/^SEQUENCE EXHAUSTED: crypto sequence number at 2\^32−1 \(4294967295\).*Fix: /);
+  });
+});
+
+describe("a daemon of another version (its reply does not match this CLI's schema)", () => {
+  it("is one line saying so and how to fix it, exit 3, nothing printed as if it were right", async () => {
+    // a daemon from before `guests` and `internalErrors` were in the status reply
+    const { guests: _g, internalErrors: _e, ...older } = status;
+    daemon = await fakeDaemon(() => older);
+    const { code, out, err } = await cli("--socket", daemon.socket, "status");
+    expect(code).toBe(3);
+    expect(out).toEqual([]);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(
+      /^riplet status: the daemon's reply to status does not match this riplet's version \(internalErrors: .*\); restart the daemon after an upgrade/,
+    );
+  });
+
+  it("a routes reply with a mistyped field is refused the same way", async () => {
+    daemon = await fakeDaemon(() => ({ routes: [{ prefix: "198.51.100.0/24", metric: "1" }] }));
+    const { code, err } = await cli("--socket", daemon.socket, "routes");
+    expect(code).toBe(3);
+    expect(err[0]).toMatch(/reply to routes does not match .*\(routes\.0\.family: /);
+  });
+
+  it("an announce reply without its list of prefixes stops a batched announce with exit 3", async () => {
+    daemon = await fakeDaemon(() => ({}));
+    const { code, err } = await cli("--socket", daemon.socket, "announce", "198.51.100.0/24");
+    expect(code).toBe(3);
+    expect(err.join("\n")).toMatch(/reply to announce does not match this riplet's version \(announced: /);
   });
 });
 

@@ -88,7 +88,7 @@ describe("control socket bounds", () => {
     cleanup.push(() => clearInterval(sampler));
     await until(() => control.bufferedBytes > LIMITS.controlReplyBytes);
     // another client is served while the hog is stuck
-    expect(await callDaemon(path, { id: "other", op: "status" }, 3000)).toMatchObject({
+    expect(await callDaemon(path, { id: "other", op: "reload" }, 3000)).toMatchObject({
       id: "other",
       ok: true,
     });
@@ -178,14 +178,14 @@ describe("control socket bounds", () => {
     });
     expect(control.counters.refusedBusy).toBe(1);
     setTimeout(() => held[0]!.destroy(), 200);
-    expect(await callDaemon(path, { id: 5, op: "status" }, 3000)).toEqual({ id: 5, ok: true });
+    expect(await callDaemon(path, { id: 5, op: "reload" }, 3000)).toEqual({ id: 5, ok: true });
     expect(control.counters.refusedBusy).toBeGreaterThan(1); // it was refused first, then retried
   });
 
   it("1,000 clients at once with 8 slots all get their answer", async () => {
     const { path } = await start(async (r) => ({ id: r.id, ok: true }));
     const replies = await Promise.all(
-      Array.from({ length: 1000 }, (_, i) => callDaemon(path, { id: i, op: "status" }, 15_000)),
+      Array.from({ length: 1000 }, (_, i) => callDaemon(path, { id: i, op: "reload" }, 15_000)),
     );
     expect(replies.map((r) => r.ok && r.id)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });

@@ -101,7 +101,7 @@ describe("control server", () => {
     const path = await start();
     const lines = await raw(path, "x".repeat(MAX_LINE_BYTES + 10));
     expect(JSON.parse(lines[0]!)).toMatchObject({ ok: false, error: { code: "LINE_TOO_LONG" } });
-    expect(await callDaemon(path, { id: 1, op: "status" })).toMatchObject({ id: 1, ok: true });
+    expect(await callDaemon(path, { id: 1, op: "reload" })).toMatchObject({ id: 1, ok: true });
   });
 
   it("survives a client that disconnects mid-request", async () => {
@@ -118,7 +118,7 @@ describe("control server", () => {
     socket.destroy();
     release();
     await new Promise((r) => setTimeout(r, 20));
-    const second = callDaemon(path, { id: 2, op: "status" });
+    const second = callDaemon(path, { id: 2, op: "reload" });
     await new Promise((r) => setTimeout(r, 20));
     release();
     expect(await second).toMatchObject({ id: 2, ok: true });

@@ -108,14 +108,33 @@ describe("config (SPEC §4)", () => {
     ],
     [
       "interfaces: [{ name: eth0 }]\nroutes: [{ prefix: 198.51.100.0/24, metric: 16 }]\n",
-      /:2: routes\[0\]\.metric: /,
+      /:2: routes\[0\]\.metric: must be a whole number from 1 to 15 \(got 16\)$/,
     ],
     [
       "interfaces: [{ name: eth0, ipv4: { neighbors: [gateway] } }]",
       /interfaces\[0\]\.ipv4\.neighbors\[0\]: must be an IP address/,
     ],
     ["interfaces: [{ name: eth0 }]\ncontrol: { mode: 600x }", /:2: control\.mode: /],
-    ["interfaces: [{ name: eth0 }]\nbogus: 1\n", /riplet\.yaml:1: \(top level\): .*bogus/],
+    // the unknown field's own line, and the fields that are allowed there
+    [
+      "interfaces: [{ name: eth0 }]\nbogus: 1\n",
+      /riplet\.yaml:2: bogus: unknown field; the fields here are interfaces, routes, allow, /,
+    ],
+    [
+      "interfaces:\n  - name: eth0\n    ipv4: { muticast: false }\n",
+      /riplet\.yaml:3: interfaces\[0\]\.ipv4\.muticast: unknown field; the fields here are version, auth, neighbors, multicast$/,
+    ],
+    [
+      "interfaces: [{ name: eth0 }]\ntimers: { update: 0 }\n",
+      /:2: timers\.update: must be a number of seconds above 0 and up to 86400 \(got 0\)$/,
+    ],
+    ["{}", /riplet\.yaml:1: interfaces: missing; this field is required$/],
+    ["interfaces: eth0", /riplet\.yaml:1: interfaces: must be a list, e\.g\. \[\{ name: eth0 \}\]$/],
+    ["interfaces: []", /interfaces: list at least one uplink interface: interfaces: \[\{ name: eth0 \}\]$/],
+    [
+      "interfaces: [{ name: eth0, ipv4: { auth: { mode: sha1 } } }]",
+      /interfaces\[0\]\.ipv4\.auth\.mode: must be one of none, simple, md5, hmac-sha1, hmac-sha256, hmac-sha384, hmac-sha512$/,
+    ],
     [
       "interfaces: [{ name: eth0, ipv4: 3 }]",
       /interfaces\[0\]\.ipv4: expected true, false or \{ auth, neighbors, multicast \}/,

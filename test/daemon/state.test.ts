@@ -51,8 +51,8 @@ describe("state file", () => {
     const { state, problems } = loadState(path);
     expect(state).toEqual({ version: 2, routes: [route], sequence: 42 });
     expect(problems).toEqual([
-      `${path}: routes[1] is not a valid route; skipped: prefix: Invalid input: expected string, received number`,
-      `${path}: routes[2] is not a valid route; skipped: metric: Too big: expected number to be <=15`,
+      `${path}: routes[1] is not a valid route; skipped: prefix: must be a string, e.g. 198.51.100.0/24`,
+      `${path}: routes[2] is not a valid route; skipped: metric: must be a whole number from 1 to 15 (got 99)`,
     ]);
   });
 

@@ -1,5 +1,6 @@
 /** `riplet announce` / `riplet withdraw`: ask the daemon to change what it announces (SPEC §2). */
 import { Command } from "commander";
+import * as v from "valibot";
 import { checkSchema, type RawCheck } from "../../health/config.js";
 import { nextHopProblem } from "../../speaker/next-hop.js";
 import { batch, gatherPrefixes } from "../bulk.js";
@@ -60,15 +61,16 @@ function checkFromOptions(o: CheckOptions): RawCheck | undefined {
     failMetric: integer("--fail-metric", o.failMetric, 15),
   };
   // unset options are left out, so the check reads as the config would write it
-  const parsed = checkSchema.safeParse(
-    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+  const parsed = v.safeParse(
+    checkSchema,
+    Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined)),
   );
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const option = { tcp: "--check-tcp", http: "--check-http" }[String(issue.path[0])] ?? "check";
+    const issue = parsed.issues[0];
+    const option = { tcp: "--check-tcp", http: "--check-http" }[String(issue.path?.[0]?.key)] ?? "check";
     throw new UsageError(`${option}: ${issue.message}`);
   }
-  return parsed.data;
+  return parsed.output;
 }
 
 /** The daemon's next-hop rule (speaker/next-hop.ts), at the option, for each prefix's family. */
@@ -134,8 +136,8 @@ a check removes the check.`,
       const batches = batch(routes);
       const requests = batches.map((b, i) => ({ id: i + 1, op: "announce" as const, routes: b }));
       const outcome = await askBatched(socket(), requests);
-      const announced = outcome.applied.flatMap((r) => (r.announced as string[] | undefined) ?? []);
-      const held = outcome.applied.flatMap((r) => (r.held as string[] | undefined) ?? []);
+      const announced = outcome.applied.flatMap((r) => r.announced);
+      const held = outcome.applied.flatMap((r) => r.held ?? []);
       if (outcome.failure)
         return setExit(reportFailure(io, "announce", options.json, outcome, batches, announced));
       const sent = announced.filter((p) => !held.includes(p));

@@ -1,6 +1,5 @@
 /** `riplet routes`: what the daemon announces and in what state (SPEC §2). */
 import { Command } from "commander";
-import type { RouteReport } from "../../daemon/reports.js";
 import { ask } from "../daemon-client.js";
 import { type CliIo, EXIT_OK } from "../io.js";
 
@@ -18,7 +17,7 @@ export function routesCommand(io: CliIo, setExit: (code: number) => void, socket
     .action(async (options: { json?: boolean }) => {
       const asked = await ask(io, "routes", socket(), { id: 1, op: "routes" });
       if (!asked.ok) return setExit(asked.code);
-      const routes = asked.reply.routes as RouteReport[];
+      const { routes } = asked.reply;
       if (options.json) for (const route of routes) io.out(JSON.stringify(route));
       else {
         io.out(`${"PREFIX".padEnd(24)} ${"STATE".padEnd(22)} METRIC TAG    OWNER      SOURCE AGE`);

@@ -1,23 +1,15 @@
 /** `riplet status`: interfaces, neighbours heard with their drop counters, and totals (SPEC §2). */
 import { Command } from "commander";
-import type { ControlCounters } from "../../control/server.js";
-import type { statusReport } from "../../daemon/reports.js";
-import type { GuestReport } from "../../guests/servers.js";
+import type { StatusReply } from "../../control/replies.js";
 import { SEQUENCE_EXHAUSTED_FIX } from "../../speaker/sequence.js";
 import { ask } from "../daemon-client.js";
 import { type CliIo, EXIT_OK } from "../io.js";
 
-type Status = ReturnType<typeof statusReport> & {
-  maintenance?: boolean;
-  healthChecks?: { prefix: string; health: string; since?: number; detail?: string }[];
-  control?: ControlCounters;
-  internalErrors?: { total: number; byPlace: Record<string, number> };
-  guests?: GuestReport[];
-};
+type Status = Omit<StatusReply, "id" | "ok">;
 
 /** "A=1 B=2" for any counters by reason: new reasons show up without touching this file. */
-function byReason(counts: Record<string, number> | undefined): string {
-  return Object.entries(counts ?? {})
+function byReason(counts: Record<string, number>): string {
+  return Object.entries(counts)
     .filter(([, n]) => n > 0)
     .map(([reason, n]) => `${reason}=${n}`)
     .join(" ");
@@ -35,13 +27,11 @@ function alarms(status: Status): string[] {
 function serving(status: Status): string[] {
   const lines: string[] = [];
   const c = status.control;
-  if (c)
-    lines.push(
-      `Control: ${c.clients} connected, ${c.refusedBusy} refused busy, ${c.cutOff} cut off (not reading), ${c.linesTooLong} lines too long`,
-    );
+  lines.push(
+    `Control: ${c.clients} connected, ${c.refusedBusy} refused busy, ${c.cutOff} cut off (not reading), ${c.linesTooLong} lines too long`,
+  );
   const e = status.internalErrors;
-  if (e && e.total > 0)
-    lines.push(`Internal errors: ${e.total} caught (${byReason(e.byPlace)}); see the log`);
+  if (e.total > 0) lines.push(`Internal errors: ${e.total} caught (${byReason(e.byPlace)}); see the log`);
   return lines;
 }
 
@@ -50,8 +40,8 @@ function ago(unixMs: number | undefined): string {
 }
 
 /** Each tap serving guests: its server, and one line per lease (MAC, address, hostname, expiry). */
-function guests(list: GuestReport[] | undefined): string[] {
-  if (!list || list.length === 0) return [];
+function guests(list: Status["guests"]): string[] {
+  if (list.length === 0) return [];
   const lines = ["Guests:"];
   for (const g of list) {
     const serves = [g.dhcp ? "DHCPv4" : "", g.ra ? "RA" : ""].filter(Boolean).join(" + ");
@@ -87,7 +77,7 @@ function render(status: Status): string[] {
       `  ${n.address.padEnd(28)} ${n.interface.padEnd(10)} v${n.version} heard ${heard.padEnd(12)} routes ${String(n.routes).padEnd(5)} bad packets ${n.badPackets} bad routes ${n.badRoutes}${drops ? ` (${drops})` : ""}`,
     );
   }
-  const checks = status.healthChecks ?? [];
+  const checks = status.healthChecks;
   if (checks.length > 0) lines.push("Health checks:");
   for (const c of checks) {
     lines.push(
@@ -123,7 +113,7 @@ export function statusCommand(io: CliIo, setExit: (code: number) => void, socket
       if (!asked.ok) return setExit(asked.code);
       const { id: _id, ok: _ok, ...status } = asked.reply;
       if (options.json) io.out(JSON.stringify(status));
-      else for (const line of render(status as unknown as Status)) io.out(line);
+      else for (const line of render(status)) io.out(line);
       setExit(EXIT_OK);
     });
 }

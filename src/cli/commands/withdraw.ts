@@ -29,7 +29,7 @@ export function withdrawCommand(io: CliIo, setExit: (code: number) => void, sock
       const batches = prefixes.length > 0 ? batch(prefixes) : [[]];
       const requests = batches.map((b, i) => ({ id: i + 1, op: "withdraw" as const, prefixes: b }));
       const outcome = await askBatched(socket(), requests);
-      const withdrawn = outcome.applied.flatMap((r) => (r.withdrawn as string[] | undefined) ?? []);
+      const withdrawn = outcome.applied.flatMap((r) => r.withdrawn);
       if (outcome.failure)
         return setExit(reportFailure(io, "withdraw", options.json, outcome, batches, withdrawn));
       io.out(
@@ -46,7 +46,7 @@ export function withdrawCommand(io: CliIo, setExit: (code: number) => void, sock
 async function byOwner(io: CliIo, socket: string, owner: string, json: boolean | undefined): Promise<number> {
   const asked = await ask(io, "withdraw", socket, { id: 1, op: "withdraw", owner });
   if (!asked.ok) return asked.code;
-  const withdrawn = (asked.reply.withdrawn as string[]) ?? [];
+  const withdrawn = asked.reply.withdrawn;
   io.out(
     json
       ? JSON.stringify(asked.reply)
