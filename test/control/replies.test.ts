@@ -1,16 +1,17 @@
 /**
  * One schema per control reply (SPEC §4), shared by the daemon and the CLI: every reply the daemon's
- * own handlers build (a real ControlOps over a real Speaker, Gate and socket routes) passes its op's
+ * own handlers build (a real ControlOps over a real Speaker, Gate and route store) passes its op's
  * schema unchanged, so the CLI reads what the daemon sends, field for field, and nothing is dropped.
  */
 import { describe, expect, it } from "vitest";
 import type { Request } from "../../src/control/protocol.js";
 import { parseReply } from "../../src/control/replies.js";
 import { parseConfigText } from "../../src/daemon/config.js";
+import { announceConfigRoutes } from "../../src/daemon/config-routes.js";
 import { ControlOps } from "../../src/daemon/control-ops.js";
 import { Gate } from "../../src/daemon/gate.js";
 import { createLogger } from "../../src/daemon/log.js";
-import { SocketRoutes } from "../../src/daemon/socket-routes.js";
+import { RouteStore } from "../../src/daemon/route-store.js";
 import type { GuestReport } from "../../src/guests/servers.js";
 import { speakerOnEth0 } from "../helpers/speaker.js";
 
@@ -38,32 +39,31 @@ function daemonOps() {
     () => "",
   );
   const speaker = speakerOnEth0();
-  for (const spec of config.routes) speaker.announce(spec, 0);
   // a neighbour heard badly and one heard well: both shapes of the neighbour report
   const bad = speaker.neighbors.get("ipv4", "eth0", "192.0.2.66");
   bad.badPackets = 3;
   bad.drops.AUTH_FAILED = 3;
   speaker.neighbors.heard(speaker.neighbors.get("ipv6", "eth0", "fe80::1"), 1, 0);
   speaker.dropsByReason.AUTH_FAILED = 3;
-  let gate!: Gate;
-  const socket = new SocketRoutes({ speaker: () => speaker, gate: () => gate, now: () => 0 });
-  gate = new Gate(
+  const routes: RouteStore = new RouteStore({ gate: () => gate, table: () => speaker.table });
+  const gate: Gate = new Gate(
+    routes,
     {
       announce: (spec) => speaker.announce(spec, 0),
       withdraw: (prefix) => speaker.withdraw(prefix, 0),
       withdrawAll: () => speaker.withdrawAll(0),
-      unchecked: () => socket.unchecked(),
       changed: () => {},
     },
     silent,
   );
+  announceConfigRoutes(routes, config);
   const ops = new ControlOps({
     log: silent,
     config: () => config,
     policy: () => ({ allowDefault: false, allowCommandChecks: false }),
     speaker: () => speaker,
     gate: () => gate,
-    socket,
+    routes,
     changed: () => {},
     wake: () => {},
     persist: async () => {},
