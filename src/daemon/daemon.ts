@@ -80,6 +80,7 @@ export class Daemon {
       socket: this.dynamic,
       changed: () => this.metrics?.changed(),
       wake: () => this.host.wake(),
+      updateSent: () => this.host.updateSent(),
       persist: () => this.persist(),
       reload: (id) => this.reload(id),
       control: () => this.server?.counters,
