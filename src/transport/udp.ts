@@ -190,15 +190,19 @@ export class RipTransport {
         actions.map((action) => ({ ...action, batch })),
         performance.now(),
       );
-      for (const item of refused) {
+      const first = refused[0];
+      if (first) {
+        // one report per update, not per datagram: a flood of them must not become a flood of logs
         this.events.error({
-          interface: item.interface,
-          family: item.family,
+          interface: first.interface,
+          family: first.family,
           operation: "send",
-          error: new Error(`output queue full (${this.pacer.backlog} datagrams waiting): datagram dropped`),
+          error: new Error(
+            `output queue full (${this.pacer.backlog} datagrams waiting): ${refused.length} datagrams dropped (${this.pacer.dropped} since start)`,
+          ),
         });
-        this.settled(item);
       }
+      for (const item of refused) this.settled(item);
       this.pump();
     });
   }
