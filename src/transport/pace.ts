@@ -138,6 +138,17 @@ export class Pacer<T extends Paced> {
     return out;
   }
 
+  /** Empties the lanes of one interface (it went away); returns what they held. */
+  discard(iface: string): T[] {
+    const out: T[] = [];
+    for (const [key, lane] of this.lanes) {
+      if (!key.startsWith(`${iface} `)) continue;
+      out.push(...lane.queue.slice(lane.head));
+      this.lanes.delete(key);
+    }
+    return out;
+  }
+
   private lane(item: T, now: number): Lane<T> {
     const key = `${item.interface} ${item.family}`;
     let lane = this.lanes.get(key);

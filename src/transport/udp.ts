@@ -149,6 +149,8 @@ export class RipTransport {
     const sockets = this.links.get(name);
     if (!sockets) return;
     this.links.delete(name);
+    // what was still queued for it would only fail, one error per datagram
+    for (const item of this.pacer.discard(name)) this.settled(item);
     const v4 = sockets.state.ipv4[0]?.address;
     // The membership may already be gone with the address or the interface; that is fine.
     if (sockets.ipv4 && v4) this.quietly(() => this.wildcard4?.dropMembership(RIPV2_MULTICAST_GROUP, v4));

@@ -98,6 +98,22 @@ describe("Pacer: multi-datagram updates leave at a rate the gateway absorbs", ()
     expect(pacer.backlog).toBeGreaterThan(10);
   });
 
+  it("discard() empties one interface's lanes and leaves the others", () => {
+    const pacer = new Pacer<ReturnType<typeof datagram>>();
+    pacer.push(
+      [
+        ...Array.from({ length: 40 }, () => datagram(504)),
+        ...Array.from({ length: 40 }, () => datagram(504, "eth1")),
+      ],
+      0,
+    );
+    const sent = pacer.take(0);
+    const gone = pacer.discard("eth0");
+    expect(gone.length).toBe(40 - sent.filter((d) => d.interface === "eth0").length);
+    expect(gone.every((d) => d.interface === "eth0")).toBe(true);
+    expect(pacer.backlog).toBe(40 - sent.filter((d) => d.interface === "eth1").length);
+  });
+
   it("clear() hands back everything queued", () => {
     const pacer = new Pacer<ReturnType<typeof datagram>>();
     pacer.push(
