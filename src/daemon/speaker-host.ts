@@ -46,6 +46,8 @@ export class SpeakerHost {
   private linkMonitor?: LinkMonitor;
   private readonly dropLog = new RateLimiter(DROP_LOG_WINDOW_MS);
   private stopped = false;
+  /** An update from tick() is still leaving (paced): the next one waits for it. */
+  private updateLeaving = false;
   /** updateSent() callers: each waits for an update numbered above `taken` to be handed to the kernel. */
   private sentWaiters: { taken: number; resolve: () => void }[] = [];
 
@@ -96,8 +98,6 @@ export class SpeakerHost {
         receive: (inbound) => this.receive(inbound),
         error: ({ interface: iface, family, operation, error }) =>
           log.error({ interface: iface, family, operation, err: error.message }, "socket error"),
-        // an update held back while the previous one was still leaving may go now
-        idle: () => this.wake(),
       },
       options.families,
     );
@@ -215,9 +215,10 @@ export class SpeakerHost {
   private async onWake(): Promise<void> {
     // BIRD's rule (proto/rip/rip.c rip_iface_timer): no new update while the previous one is still
     // leaving. Changes made meanwhile wait in the table's change set, where a later change of a prefix
-    // replaces an earlier one, so a paced update never queues behind another; the transport's idle
-    // event wakes us again.
-    if (this.transport.backlog > 0) return;
+    // replaces an earlier one, so updates never pile up in the transport's queue; the end of the one
+    // leaving wakes us again. Answers to Requests do not hold updates back (a Request flood must not
+    // starve our announcements); they are bounded by the Request policy instead.
+    if (this.updateLeaving) return;
     let actions: SendAction[];
     try {
       actions = this.speaker.tick(monotonicMs());
@@ -225,7 +226,12 @@ export class SpeakerHost {
       if (!this.stopped) this.wakeTimer = setTimeout(this.onWakeGuarded, TICK_RETRY_MS);
       throw error;
     }
-    await this.sendUpdate(actions);
+    this.updateLeaving = actions.length > 0;
+    try {
+      await this.sendUpdate(actions);
+    } finally {
+      this.updateLeaving = false; // send() re-armed the timer; it fires after this
+    }
   }
 
   /** Sends an update the speaker built; then whoever waited for the changes it took is told. */

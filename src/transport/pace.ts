@@ -31,7 +31,7 @@ export const COST_PER_MS = 500;
  * a whole update, however large, so a big table's periodic update is never cut; the bound stops
  * anything else (answers, link flaps) piling up behind it.
  */
-export const MAX_QUEUED = 16_384;
+const MAX_QUEUED = 16_384;
 
 export interface Paced {
   interface: string;

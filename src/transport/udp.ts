@@ -21,8 +21,6 @@ export interface TransportEvents {
   receive(inbound: Inbound): void;
   /** A socket problem that did not stop the transport (bind failure on one link, send error). */
   error(info: { interface?: string; family: Family; operation: string; error: Error }): void;
-  /** Every queued datagram has been handed to the kernel (the owner may start its next update). */
-  idle?(): void;
 }
 
 /** A queued datagram and the send() call waiting for it. */
@@ -69,8 +67,6 @@ export class RipTransport {
   private readonly links = new Map<string, LinkSockets>();
   private readonly pacer = new Pacer<Outgoing>();
   private pumpTimer?: NodeJS.Timeout;
-  /** Datagrams handed to sendOne() whose callback has not come yet. */
-  private sending = 0;
 
   constructor(
     private readonly events: TransportEvents,
@@ -209,26 +205,12 @@ export class RipTransport {
     });
   }
 
-  /** Datagrams queued and not yet handed to the kernel. */
-  get backlog(): number {
-    return this.pacer.backlog;
-  }
-
-  /** Datagrams dropped because an output queue was full, since start. */
-  get queueDrops(): number {
-    return this.pacer.dropped;
-  }
-
   /** Sends what the pacer allows now and sleeps until it allows more. */
   private pump(): void {
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     this.pumpTimer = undefined;
     for (const item of this.pacer.take(performance.now())) {
-      this.sending++;
-      this.sendOne(item).then(() => {
-        this.sending--;
-        this.settled(item);
-      });
+      this.sendOne(item).then(() => this.settled(item));
     }
     const next = this.pacer.nextAt();
     if (next === undefined) return;
@@ -238,7 +220,6 @@ export class RipTransport {
 
   private settled(item: Outgoing): void {
     if (--item.batch.left === 0) item.batch.done();
-    if (this.pacer.backlog === 0 && this.sending === 0) this.events.idle?.();
   }
 
   /**
