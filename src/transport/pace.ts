@@ -4,15 +4,21 @@
  * next one may. One token bucket per lane (interface and family: each is a separate receiving socket
  * on the gateway, ripd's and ripngd's). No sockets here; transport/udp.ts does the sending.
  *
- * Implementation note (issue 15, measured in the interop lab against FRR 8.4 on a loaded 2-core host):
+ * Implementation note (issue 15; measured in the interop lab, a sender in one netns, the gateway in
+ * another, 2 shared cores under load, so the rates are a slow receiver's):
  * - FRR ripd sets SO_RCVBUF to 41,600 (ripd/ripd.c RIP_UDP_RCV_BUF; the kernel doubles it), ripngd to
  *   8,096 (ripngd/ripngd.c). The kernel charges each datagram its skb truesize, about its length plus
- *   770 bytes on a veth: ripd took 64 full RIPv2 datagrams back to back and dropped past ~66; ripngd
- *   took 8 full RIPng datagrams (1,444 bytes) and dropped past ~9.
- * - What it drains depends on the CPU it gets: 400 RIPv2 datagrams at 4,000/s lost 40-60 %; at 1,600/s
- *   (8 per 5 ms, riplet's previous pacing) 0-75; at 1,000/s in groups of 4, none. RIPng at 500/s in
- *   groups of 4: none; at 1,000/s: 8-52 lost.
- * - BIRD 2 keeps the default buffer (212,992) and reads one packet per loop; it absorbs more.
+ *   770 bytes on a veth: FRR 8.4's ripd took 64 full RIPv2 datagrams back to back and dropped past
+ *   ~66; ripngd took 8 full RIPng datagrams (1,444 bytes) and dropped past ~9.
+ * - What it then drains depends on the CPU it gets. 400 RIPv2 datagrams (10,000 routes, new or
+ *   withdrawn) at 4,000/s lost 37-62 %; at 1,600/s (8 per 5 ms, riplet's previous pacing) 0-75; at
+ *   1,000/s in groups of 16, 0-30; in groups of 4, none. 140 RIPng datagrams at 1,000/s in groups of
+ *   4 lost 8-52; at 500/s, none.
+ * - BIRD 2.0 keeps the default buffer (212,992): 128 RIPv2 and 32 RIPng datagrams back to back, no loss;
+ *   but RIPng at 2,000/s lost 41 of 140 (it reads one packet per loop, proto/rip/packets.c rx hook),
+ *   500/s none. BIRD's own sender writes one packet per socket-writable event (rip_tx_hook) and starts
+ *   no update while one is leaving (rip_iface_timer); Cisco's `output-delay` (8-50 ms between the
+ *   packets of a multi-packet update) exists for the same receivers.
  * So: a bucket of BURST_COST (a VM's announce, one small datagram per family, always leaves at once;
  * so does anything up to ~6 full RIPv2 or 3 full RIPng datagrams), then COST_PER_MS: ~390 full RIPv2
  * datagrams a second (9,800 routes) and ~225 full RIPng ones (16,000 routes), 2.5x and 2.2x below the
