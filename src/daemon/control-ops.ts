@@ -7,7 +7,6 @@ import { errorReply, type Reply, type Request, type RouteIn } from "../control/p
 import type { ErrorReply, ReplyTo } from "../control/replies.js";
 import type { ControlCounters } from "../control/server.js";
 import type { GuestReport } from "../guests/servers.js";
-import { FAST_COALESCE_MS } from "../speaker/schedule.js";
 import type { Speaker } from "../speaker/speaker.js";
 import { interfaceNames } from "../transport/interfaces.js";
 import { type AdmitPolicy, admitRoutes, Refusal, withdrawalKeys } from "./admit.js";
@@ -29,6 +28,8 @@ export interface ControlOpsDeps {
   changed(): void;
   /** Send what changed now rather than at the next timer. */
   wake(): void;
+  /** Resolves once the update carrying every change so far has been handed to the kernel (host). */
+  updateSent(): Promise<void>;
   /** Resolves once the state file holds every change made so far. */
   persist(): Promise<void>;
   reload(id: Request["id"]): Promise<Reply>;
@@ -39,6 +40,9 @@ export interface ControlOpsDeps {
   /** The guard's counts: faults caught on the daemon's own async paths, by place. */
   internalErrors?(): { total: number; byPlace: Record<string, number> };
 }
+
+/** The longest a hook waits for its update to leave before it configures the tap anyway. */
+const SENT_WAIT_MAX_MS = 1000;
 
 const EMPTY_CONTROL: ControlCounters = { clients: 0, refusedBusy: 0, cutOff: 0, linesTooLong: 0 };
 
@@ -93,16 +97,19 @@ export class ControlOps {
   }
 
   /**
-   * Resolves after the triggered update a change just scheduled has been handed to the kernel, so the
-   * hook's `ip` fork (which stalls this event loop for ~5 ms) comes after the datagram, not before.
-   * In `fast` mode the wake timer fires FAST_COALESCE_MS after the change and the transport's
-   * sendmsg runs from a nextTick after it (dgram's lookup of an IP literal); a timer set later for
-   * one millisecond more, then a setImmediate, runs after both. In `rfc` mode the update may be held
-   * for seconds: nothing is waited for.
+   * Resolves once the triggered update a change just scheduled has been handed to the kernel (the
+   * socket's send callback, speaker-host.ts updateSent), so the hook's `ip` fork (which stalls this
+   * event loop for ~5 ms) comes after the datagram, not before. Never longer than SENT_WAIT_MAX_MS:
+   * behind a paced update of a large table the tap is configured all the same. In `rfc` mode the
+   * update may be held for seconds: nothing is waited for.
    */
   private afterTriggeredSend(): Promise<void> {
     if (this.deps.config().triggered !== "fast") return Promise.resolve();
-    return new Promise((resolve) => setTimeout(() => setImmediate(resolve), FAST_COALESCE_MS + 1));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SENT_WAIT_MAX_MS);
+    });
+    return Promise.race([this.deps.updateSent(), late]).finally(() => clearTimeout(timer));
   }
 
   private async announce(id: Request["id"], routes: RouteIn[]): Promise<ReplyTo<"announce">> {

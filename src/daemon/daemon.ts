@@ -74,6 +74,7 @@ export class Daemon {
       routes: this.routes,
       changed: () => this.metrics?.changed(),
       wake: () => this.host.wake(),
+      updateSent: () => this.host.updateSent(),
       persist: () => this.persist(),
       reload: (id) => this.reload(id),
       control: () => this.server?.counters,

@@ -46,6 +46,10 @@ export class SpeakerHost {
   private linkMonitor?: LinkMonitor;
   private readonly dropLog = new RateLimiter(DROP_LOG_WINDOW_MS);
   private stopped = false;
+  /** An update from tick() is still leaving (paced): the next one waits for it. */
+  private updateLeaving = false;
+  /** updateSent() callers: each waits for an update numbered above `taken` to be handed to the kernel. */
+  private sentWaiters: { taken: number; resolve: () => void }[] = [];
 
   constructor(private readonly options: HostOptions) {
     const log = options.log;
@@ -177,7 +181,7 @@ export class SpeakerHost {
     const links = readLinks(this.options.interfaces.map((i) => i.name));
     await this.transport.setLinks(links);
     const before = new Set(this.speaker.linkStates().map((l) => l.name));
-    await this.send(this.speaker.setLinks(links));
+    await this.sendUpdate(this.speaker.setLinks(links));
     for (const link of links) {
       if (!before.has(link.name)) this.options.log.info({ interface: link.name, ...link }, "interface up");
     }
@@ -208,7 +212,13 @@ export class SpeakerHost {
   }
 
   /** The timer fired: whatever is due goes out. If tick() throws, retry in a second, not at once. */
-  private onWake(): Promise<void> {
+  private async onWake(): Promise<void> {
+    // BIRD's rule (proto/rip/rip.c rip_iface_timer): no new update while the previous one is still
+    // leaving. Changes made meanwhile wait in the table's change set, where a later change of a prefix
+    // replaces an earlier one, so updates never pile up in the transport's queue; the end of the one
+    // leaving wakes us again. Answers to Requests do not hold updates back (a Request flood must not
+    // starve our announcements); they are bounded by the Request policy instead.
+    if (this.updateLeaving) return;
     let actions: SendAction[];
     try {
       actions = this.speaker.tick(monotonicMs());
@@ -216,7 +226,42 @@ export class SpeakerHost {
       if (!this.stopped) this.wakeTimer = setTimeout(this.onWakeGuarded, TICK_RETRY_MS);
       throw error;
     }
-    return this.send(actions);
+    this.updateLeaving = actions.length > 0;
+    try {
+      await this.sendUpdate(actions);
+    } finally {
+      this.updateLeaving = false; // send() re-armed the timer; it fires after this
+    }
+  }
+
+  /** Sends an update the speaker built; then whoever waited for the changes it took is told. */
+  private async sendUpdate(actions: SendAction[]): Promise<void> {
+    const taken = this.speaker.updatesTaken;
+    try {
+      await this.send(actions);
+    } finally {
+      this.releaseWaiters(taken);
+    }
+  }
+
+  private releaseWaiters(taken: number): void {
+    if (this.sentWaiters.length === 0) return;
+    const still = [];
+    for (const waiter of this.sentWaiters) {
+      if (waiter.taken < taken) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.sentWaiters = still;
+  }
+
+  /**
+   * Resolves once the update carrying every change made so far has been handed to the kernel (the
+   * socket's send callback), or at once when no update is pending (nothing changed). The hook op
+   * awaits it before forking `ip`, so the datagram leaves first (issue 15).
+   */
+  updateSent(): Promise<void> {
+    if (!this.speaker.updatePending || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.sentWaiters.push({ taken: this.speaker.updatesTaken, resolve }));
   }
 
   /** Sends the withdrawal of every route (when asked to), then closes everything. */
@@ -225,7 +270,10 @@ export class SpeakerHost {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.linkMonitor?.stop();
+    // the poison update carries every route: what is still queued is superseded, not waited for
+    this.transport.discardQueued();
     if (withdraw) await this.transport.send(this.speaker.shutdown(monotonicMs()));
     this.transport.close();
+    this.releaseWaiters(Number.POSITIVE_INFINITY);
   }
 }

@@ -54,6 +54,11 @@ export class UpdateSchedule {
     this.nextTriggeredAt = this.mode === "fast" ? now + FAST_COALESCE_MS : Math.max(now, this.holdUntil);
   }
 
+  /** A triggered update is scheduled and has not gone yet. */
+  get triggeredPending(): boolean {
+    return this.nextTriggeredAt !== undefined;
+  }
+
   periodicDue(now: number): boolean {
     return now >= this.nextPeriodicAt;
   }

@@ -55,6 +55,8 @@ export class Speaker {
   private readonly schedule: UpdateSchedule;
   private readonly sequences: SequenceCounter;
   private readonly requests = new RequestPolicy();
+  /** How many times pending changes were taken into an update (see updatesTaken). */
+  private taken = 0;
 
   constructor(
     private readonly options: SpeakerOptions,
@@ -77,6 +79,26 @@ export class Speaker {
   /** The last crypto sequence number used; persist it so a restart never goes backwards. */
   get sequence(): number {
     return this.sequences.value;
+  }
+
+  /**
+   * Counts the updates that took the table's pending changes (triggered, periodic, or a full update
+   * to every link). A caller notes it after a change; once an update numbered higher has been sent,
+   * the change has left.
+   */
+  get updatesTaken(): number {
+    return this.taken;
+  }
+
+  /** A change is waiting for its triggered update. */
+  get updatePending(): boolean {
+    return this.schedule.triggeredPending;
+  }
+
+  /** Takes the table's pending changes into the update being built. */
+  private takeChanges(): AnnouncedRoute[] {
+    this.taken++;
+    return this.table.takeChanges();
   }
 
   /** True once the sequence number reached 2^32−1 (RFC 4822 §3): a new key is needed. */
@@ -115,7 +137,7 @@ export class Speaker {
     const routes = this.table.all();
     // When every link just got the whole table, pending changes have nowhere left to go.
     if (fresh.length === this.links.size) {
-      this.table.takeChanges();
+      this.takeChanges();
       this.schedule.cancelTriggered();
     }
     return fresh.flatMap((link) => [...this.requestsOn(link), ...this.updateOn(link, routes)]);
@@ -144,7 +166,7 @@ export class Speaker {
   shutdown(now: number): SendAction[] {
     this.newSession();
     this.table.withdrawAll(now);
-    this.table.takeChanges();
+    this.takeChanges();
     return this.updateAll(this.table.withdrawingRoutes());
   }
 
@@ -159,14 +181,14 @@ export class Speaker {
     this.table.collectGarbage(now);
     this.neighbors.expire(now);
     if (this.schedule.periodicDue(now)) {
-      this.table.takeChanges();
+      this.takeChanges();
       this.schedule.periodicSent(now);
       this.counters.updatesSent++;
       return this.periodicUpdate();
     }
     if (this.schedule.triggeredDue(now)) {
       this.schedule.triggeredSent(now);
-      const changes = this.table.takeChanges();
+      const changes = this.takeChanges();
       if (changes.length === 0) return [];
       this.counters.triggeredUpdatesSent++;
       return this.updateAll(changes);

@@ -15,39 +15,17 @@ import {
   RIPV2_MULTICAST_GROUP,
   RIPV2_MULTICAST_TTL,
 } from "../wire/constants.js";
-
-/**
- * Bytes sent back to back before a pause, and the pause: at most ~800 kB (40,000 routes, RIPv2 or
- * RIPng: 20 bytes each) a second. Counted in bytes, not datagrams, because a RIPng datagram carries
- * three times the routes of a RIPv2 one. Measured against FRR 8.4: 10,000 RIPv2 routes all in its
- * kernel after 1.2 s, where an unpaced burst left 4,125 after a minute; 10,000 RIPng routes paced by
- * datagrams (8 per pause) lost 1,288.
- */
-export const PACE_BYTES = 4096;
-const PACE_PAUSE_MS = 5;
-
-/** Splits a burst into the groups sent between pauses: each at most PACE_BYTES, or one datagram. */
-export function paceGroups<T extends { bytes: Uint8Array }>(actions: readonly T[]): T[][] {
-  const groups: T[][] = [];
-  let group: T[] = [];
-  let bytes = 0;
-  for (const action of actions) {
-    if (group.length > 0 && bytes + action.bytes.length > PACE_BYTES) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(action);
-    bytes += action.bytes.length;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
-}
+import { Pacer } from "./pace.js";
 
 export interface TransportEvents {
   receive(inbound: Inbound): void;
   /** A socket problem that did not stop the transport (bind failure on one link, send error). */
   error(info: { interface?: string; family: Family; operation: string; error: Error }): void;
+}
+
+/** A queued datagram and the send() call waiting for it. */
+interface Outgoing extends SendAction {
+  batch: { left: number; done: () => void };
 }
 
 interface LinkSockets {
@@ -87,6 +65,8 @@ export class RipTransport {
   private wildcard4?: dgram.Socket;
   private wildcard6?: dgram.Socket;
   private readonly links = new Map<string, LinkSockets>();
+  private readonly pacer = new Pacer<Outgoing>();
+  private pumpTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly events: TransportEvents,
@@ -165,6 +145,8 @@ export class RipTransport {
     const sockets = this.links.get(name);
     if (!sockets) return;
     this.links.delete(name);
+    // what was still queued for it would only fail, one error per datagram
+    for (const item of this.pacer.discard(name)) this.settled(item);
     const v4 = sockets.state.ipv4[0]?.address;
     // The membership may already be gone with the address or the interface; that is fine.
     if (sockets.ipv4 && v4) this.quietly(() => this.wildcard4?.dropMembership(RIPV2_MULTICAST_GROUP, v4));
@@ -191,17 +173,61 @@ export class RipTransport {
 
   /**
    * Sends each datagram from its interface's socket; a link without one is skipped and reported.
+   * Resolves once every one of them has been handed to the kernel (or refused: link gone, lane full).
    * Never rejects: every failure (a socket closed under it, a bad address) is reported through
    * events.error and the rest is still sent, so a caller can fire and forget.
+   * Paced (pace.ts): a few datagrams leave at once, the rest at a rate the gateway's small receive
+   * buffer absorbs; unpaced, 10,000 routes' worth overflowed it and most were lost until the next
+   * periodic update (issue 15).
    */
-  async send(actions: readonly SendAction[]): Promise<void> {
-    // A full table is many datagrams at once (10,000 routes: 400); unpaced, they overflow the
-    // receiver's socket buffer and most are lost. So a burst goes out in groups with a short pause
-    // between them; a triggered update (a few packets) is not delayed at all.
-    for (const [i, group] of paceGroups(actions).entries()) {
-      if (i > 0) await new Promise((resolve) => setTimeout(resolve, PACE_PAUSE_MS));
-      await Promise.all(group.map((action) => this.sendOne(action)));
+  send(actions: readonly SendAction[]): Promise<void> {
+    if (actions.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const batch = { left: actions.length, done: resolve };
+      const refused = this.pacer.push(
+        actions.map((action) => ({ ...action, batch })),
+        performance.now(),
+      );
+      const first = refused[0];
+      if (first) {
+        // one report per update, not per datagram: a flood of them must not become a flood of logs
+        this.events.error({
+          interface: first.interface,
+          family: first.family,
+          operation: "send",
+          error: new Error(
+            `output queue full (${this.pacer.backlog} datagrams waiting): ${refused.length} datagrams dropped (${this.pacer.dropped} since start)`,
+          ),
+        });
+      }
+      for (const item of refused) this.settled(item);
+      this.pump();
+    });
+  }
+
+  /** Sends what the pacer allows now and sleeps until it allows more. */
+  private pump(): void {
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimer = undefined;
+    for (const item of this.pacer.take(performance.now())) {
+      this.sendOne(item).then(() => this.settled(item));
     }
+    const next = this.pacer.nextAt();
+    if (next === undefined) return;
+    // at least 1 ms: a timer cannot wait less, and a zero-delay loop would spin
+    this.pumpTimer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(next - performance.now())));
+  }
+
+  private settled(item: Outgoing): void {
+    if (--item.batch.left === 0) item.batch.done();
+  }
+
+  /**
+   * Forgets every datagram still queued (their send() calls resolve): for a shutdown, whose poison
+   * update carries every route and so supersedes them, and which should not wait behind them.
+   */
+  discardQueued(): void {
+    for (const item of this.pacer.clear()) this.settled(item);
   }
 
   private sendOne(action: SendAction): Promise<void> {
@@ -233,6 +259,8 @@ export class RipTransport {
   }
 
   close(): void {
+    this.discardQueued();
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
     for (const name of [...this.links.keys()]) this.closeLink(name);
     for (const socket of [this.wildcard4, this.wildcard6]) if (socket) this.quietly(() => socket.close());
   }

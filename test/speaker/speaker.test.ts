@@ -62,6 +62,34 @@ describe("Speaker: announcing and withdrawing", () => {
     ]);
   });
 
+  it("says whether a change still waits for its update, and counts the updates that took changes", () => {
+    const s = speaker();
+    s.setLinks([LINK]);
+    expect(s.updatePending).toBe(false); // nothing changed: a hook need not wait
+    s.announce(route("203.0.113.0/24"), 5000);
+    expect(s.announce(route("203.0.113.0/24"), 5000)).toBe(false);
+    const before = s.updatesTaken;
+    expect(s.updatePending).toBe(true);
+    expect(s.tick(5000 + FAST_COALESCE_MS)).toHaveLength(1);
+    expect(s.updatePending).toBe(false);
+    expect(s.updatesTaken).toBe(before + 1);
+    expect(s.tick(5100)).toEqual([]); // nothing due: no update took anything
+    expect(s.updatesTaken).toBe(before + 1);
+  });
+
+  it("changes held back while a paced update leaves coalesce: a flapping prefix goes out once, as it is now", () => {
+    const s = speaker();
+    s.setLinks([LINK]);
+    for (let i = 0; i < 100; i++) {
+      s.announce(route("203.0.113.0/24", 1 + (i % 3)), 5000 + i);
+      s.withdraw("203.0.113.0/24", 5000 + i);
+    }
+    s.announce(route("203.0.113.0/24", 7), 5200);
+    const out = s.tick(9000); // the host ticks only once the previous update has left
+    expect(out).toHaveLength(1);
+    expect(v2(out[0]!).entries.map((e) => e.metric)).toEqual([7]);
+  });
+
   it("withdraws with metric 16 at once and repeats it until the garbage time ends", () => {
     const s = speaker({ timers: { updateMs: 30_000, garbageMs: 120_000 } });
     s.announce(route("2001:db8:42::/48"), 1000);
