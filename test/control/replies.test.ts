@@ -66,6 +66,7 @@ function daemonOps() {
     routes,
     changed: () => {},
     wake: () => {},
+    updateSent: async () => {},
     persist: async () => {},
     reload: async (id) => ({ id, ok: true }),
     control: () => ({ clients: 1, refusedBusy: 2, cutOff: 0, linesTooLong: 1 }),
