@@ -212,7 +212,8 @@ export function scalePanels(lines: BenchLine[]): ScalePanel[] {
       speaker,
       points: points.flatMap((p) => {
         const f = figure(p, metric, speaker);
-        return f ? [{ x: p.total, y: f.value, atLeast: f.atLeast }] : [];
+        // 0 (CPU below the 10 ms clock tick) has no place on a log axis: left to the tables
+        return f && f.value > 0 ? [{ x: p.total, y: f.value, atLeast: f.atLeast }] : [];
       }),
     }));
     const found = series.filter((s) => s.points.length > 0);

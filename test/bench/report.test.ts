@@ -370,6 +370,14 @@ describe("scaleSvg", () => {
     expect(svg.match(/<circle class="point"[^>]*fill="#ffffff"/g)).toHaveLength(1);
   });
 
+  it("leaves a 0 (CPU below the clock tick) off the log axis", () => {
+    const zero = curve.map((l) =>
+      l.name === "scale.cpu-per-update.frr-ripd.n1000" ? { ...l, value: 0 } : l,
+    );
+    const cpu = scalePanels(zero)[1]!.series;
+    expect(cpu.map((s) => s.points.map((p) => p.x))).toEqual([[1000, 10_000, 100_000], [10_000]]);
+  });
+
   it("spaces sizes by decades on x and is the same for the same run", () => {
     const tickX = (label: string) =>
       Number(new RegExp(`<text x="([\\d.]+)"[^>]*>${label}</text>`).exec(svg)?.[1]);
