@@ -12,22 +12,9 @@ import { exec } from "../../interop/lab/proc.js";
 import { rssMiB } from "../../interop/lab/riplet.js";
 import type { PairLab } from "../../interop/lab/topology.js";
 import { waitFor } from "../../interop/lab/wait.js";
+import { type FrrFigures, UPDATE_S } from "./scale-lines.js";
 import { extraPrefixes, ONE_BY_ONE, type ScalePrefixes } from "./scale-plan.js";
-import {
-  announceTrials,
-  converge,
-  cpuPerUpdate,
-  oneByOne,
-  type Probe,
-  UPDATE_S,
-  withLab,
-} from "./scale-probe.js";
-import type { SenderFigures } from "./scale-riplet.js";
-
-export interface FrrFigures extends SenderFigures {
-  /** zebra + staticd + ripd + ripngd. */
-  stackRssMiB: number;
-}
+import { announceTrials, converge, cpuPerUpdate, oneByOne, type Probe, withLab } from "./scale-probe.js";
 
 /** Kernel routes zebra holds, IPv4 + IPv6 (`show ip route summary`: "kernel  N  N"). */
 async function zebraKernelRoutes(frr: Frr): Promise<number> {

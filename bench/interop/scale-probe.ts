@@ -8,11 +8,10 @@ import { readFileSync } from "node:fs";
 import { startGateway } from "../../interop/lab/gateway.js";
 import { sleep } from "../../interop/lab/proc.js";
 import { createPairLab, type PairLab } from "../../interop/lab/topology.js";
+import { UPDATE_S } from "./scale-lines.js";
 import { type Summary, summarize } from "./stats.js";
 import { RouteWatcher } from "./watch.js";
 
-/** Both senders use this update interval, so CPU per update is measured over the same cycle. */
-export const UPDATE_S = 10;
 const CLOCK_TICKS_PER_S = 100;
 /**
  * Between single announces: longer than FRR's 1–5 s triggered-update hold (RFC 2453 §3.10.1), so

@@ -11,27 +11,10 @@ import { sleep } from "../../interop/lab/proc.js";
 import { askDaemon, rssMiB, spawnRiplet } from "../../interop/lab/riplet.js";
 import type { PairLab } from "../../interop/lab/topology.js";
 import { waitFor } from "../../interop/lab/wait.js";
+import type { SenderFigures } from "./scale-lines.js";
+import { UPDATE_S } from "./scale-lines.js";
 import { extraPrefixes, ONE_BY_ONE, type ScalePrefixes } from "./scale-plan.js";
-import {
-  type AnnounceFigures,
-  announceTrials,
-  type Convergence,
-  converge,
-  cpuPerUpdate,
-  type OneByOneFigures,
-  oneByOne,
-  type Probe,
-  UPDATE_S,
-  withLab,
-} from "./scale-probe.js";
-
-export interface SenderFigures {
-  converge: Record<"ipv4" | "ipv6", Convergence>;
-  rssMiB: number;
-  cpuPerUpdateMs: number;
-  announce?: AnnounceFigures;
-  oneByOne?: OneByOneFigures;
-}
+import { announceTrials, converge, cpuPerUpdate, oneByOne, type Probe, withLab } from "./scale-probe.js";
 
 /** The RSS of a daemon with no routes: what the Node.js runtime and riplet's modules cost by themselves. */
 export function idleRiplet(): Promise<number> {
