@@ -118,10 +118,21 @@ const announceCell: Column["cell"] = (p) => {
   return ack ? `${formatMs(ack.value)} / ${kernel}` : kernel;
 };
 
+/** Datagrams the gateway dropped for a full receive buffer while a sender converged, both families. */
+function drops(p: ScalePoint, speaker: string): string {
+  const counts = ["ipv4", "ipv6"].map((f) => p.lines.get(`converge.${speaker}.${f}`)?.gatewayRcvbufErrors);
+  if (!counts.every((c) => typeof c === "number")) return "—";
+  return (counts as number[]).reduce((a, b) => a + b, 0).toLocaleString("en-US");
+}
+
 const CHANGES: Column[] = [
   { header: "riplet: all in gateway's kernel", cell: fig("converge", "riplet") },
   { header: "FRR: all in gateway's kernel", cell: fig("converge", "frr-ripd") },
   { header: "riplet ÷ FRR", cell: (p) => ratioCell(p, "converge") },
+  {
+    header: "gateway's receive-buffer drops: riplet / FRR",
+    cell: (p) => `${drops(p, "riplet")} / ${drops(p, "frr-ripd")}`,
+  },
   { header: "riplet one announce: ack / gateway's kernel", cell: announceCell },
   { header: "FRR one announce: gateway's kernel", cell: fig("announce", "frr-ripd") },
   { header: "riplet ÷ FRR", cell: (p) => ratioCell(p, "announce") },

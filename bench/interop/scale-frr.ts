@@ -14,7 +14,15 @@ import type { PairLab } from "../../interop/lab/topology.js";
 import { waitFor } from "../../interop/lab/wait.js";
 import { type FrrFigures, UPDATE_S } from "./scale-lines.js";
 import { extraPrefixes, ONE_BY_ONE, type ScalePrefixes } from "./scale-plan.js";
-import { announceTrials, converge, cpuPerUpdate, oneByOne, type Probe, withLab } from "./scale-probe.js";
+import {
+  announceTrials,
+  converge,
+  cpuPerUpdate,
+  gatewayDrops,
+  oneByOne,
+  type Probe,
+  withLab,
+} from "./scale-probe.js";
 
 /** Kernel routes zebra holds, IPv4 + IPv6 (`show ip route summary`: "kernel  N  N"). */
 async function zebraKernelRoutes(frr: Frr): Promise<number> {
@@ -67,11 +75,13 @@ export function frrAtSize(prefixes: ScalePrefixes, deadlineMs: number, probe: Pr
       converge(watcher, prefixes.v4, t0, deadlineMs),
       converge(watcher, prefixes.v6, t0, deadlineMs),
     ]);
+    const drops = await gatewayDrops(pair);
     const cpuPerUpdateMs = await cpuPerUpdate(pids, probe.updates);
     const rss = (names: string[]) =>
       Math.round(names.reduce((sum, d) => sum + rssMiB(frr.daemons.get(d)!.pid), 0) * 10) / 10;
     const figures: FrrFigures = {
       converge: { ipv4: v4, ipv6: v6 },
+      gatewayDrops: drops,
       rssMiB: rss(["ripd", "ripngd"]),
       stackRssMiB: rss(["zebra", "staticd", "ripd", "ripngd"]),
       cpuPerUpdateMs,

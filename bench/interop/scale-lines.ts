@@ -11,6 +11,8 @@ export const UPDATE_S = 10;
 
 export interface SenderFigures {
   converge: Record<"ipv4" | "ipv6", Convergence>;
+  /** Datagrams the gateway dropped for a full receive buffer until convergence (or the deadline). */
+  gatewayDrops?: Record<"ipv4" | "ipv6", number>;
   rssMiB: number;
   cpuPerUpdateMs: number;
   announce?: AnnounceFigures;
@@ -42,7 +44,8 @@ export function senderLines(
     const c = f.converge[family];
     const routes = family === "ipv4" ? Math.ceil(total / 2) : Math.floor(total / 2);
     const base = { name: sized(`scale.converge.${speaker}.${family}`, total), unit: "ms", value: c.ms };
-    return { ...base, converged: c.missing === 0, routes, missing: c.missing, deadlineMs };
+    const drops = f.gatewayDrops ? { gatewayRcvbufErrors: f.gatewayDrops[family] } : {};
+    return { ...base, converged: c.missing === 0, routes, missing: c.missing, deadlineMs, ...drops };
   });
   lines.push({ name: name("rss"), unit: "MiB", value: f.rssMiB, routes: total });
   lines.push({

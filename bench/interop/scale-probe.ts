@@ -58,6 +58,20 @@ export async function converge(
   }
 }
 
+/**
+ * UDP datagrams the gateway's kernel dropped for a full socket receive buffer since its lab started
+ * (RcvbufErrors, Udp6RcvbufErrors): a sender that bursts its updates loses routes there until a
+ * later update, which is what a slow convergence to an idle gateway usually is.
+ */
+export async function gatewayDrops(pair: PairLab): Promise<Record<"ipv4" | "ipv6", number>> {
+  const { stdout } = await pair.lab.exec(pair.gw.ns, ["cat", "/proc/net/snmp", "/proc/net/snmp6"]);
+  const [head, values] = stdout.split("\n").filter((l) => l.startsWith("Udp: "));
+  const column = head?.split(" ").indexOf("RcvbufErrors") ?? -1;
+  const ipv4 = Number(values?.split(" ")[column] ?? Number.NaN);
+  const ipv6 = Number(/^Udp6RcvbufErrors\s+(\d+)/m.exec(stdout)?.[1] ?? Number.NaN);
+  return { ipv4, ipv6 };
+}
+
 /** CPU of `pids` per update over `updates` whole cycles (idle work included), in ms. */
 export async function cpuPerUpdate(pids: number[], updates: number): Promise<number> {
   const total = () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);

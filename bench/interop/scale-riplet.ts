@@ -14,7 +14,15 @@ import { waitFor } from "../../interop/lab/wait.js";
 import type { SenderFigures } from "./scale-lines.js";
 import { UPDATE_S } from "./scale-lines.js";
 import { extraPrefixes, ONE_BY_ONE, type ScalePrefixes } from "./scale-plan.js";
-import { announceTrials, converge, cpuPerUpdate, oneByOne, type Probe, withLab } from "./scale-probe.js";
+import {
+  announceTrials,
+  converge,
+  cpuPerUpdate,
+  gatewayDrops,
+  oneByOne,
+  type Probe,
+  withLab,
+} from "./scale-probe.js";
 
 /** The RSS of a daemon with no routes: what the Node.js runtime and riplet's modules cost by themselves. */
 export function idleRiplet(): Promise<number> {
@@ -66,13 +74,19 @@ export function ripletAtSize(prefixes: ScalePrefixes, deadlineMs: number, probe:
       converge(watcher, prefixes.v4, t0, deadlineMs),
       converge(watcher, prefixes.v6, t0, deadlineMs),
     ]);
+    const drops = await gatewayDrops(pair);
     const cpuPerUpdateMs = await cpuPerUpdate([daemon.pid], probe.updates);
     const rss = rssMiB(daemon.pid);
     let id = 0;
     const announce = (prefix: string) =>
       askDaemon(socket, { id: ++id, op: "announce", routes: [{ prefix }] }).then(() => undefined);
     const singles = extraPrefixes(probe.trials, ONE_BY_ONE);
-    const figures: SenderFigures = { converge: { ipv4: v4, ipv6: v6 }, rssMiB: rss, cpuPerUpdateMs };
+    const figures: SenderFigures = {
+      converge: { ipv4: v4, ipv6: v6 },
+      gatewayDrops: drops,
+      rssMiB: rss,
+      cpuPerUpdateMs,
+    };
     figures.announce = await announceTrials(watcher, singles, announce);
     const many = extraPrefixes(ONE_BY_ONE);
     figures.oneByOne = await oneByOne(

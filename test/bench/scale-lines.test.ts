@@ -19,6 +19,7 @@ const summary = (value: number) => ({
 
 const riplet: SenderFigures = {
   converge: { ipv4: { ms: 2050, missing: 0 }, ipv6: { ms: 2406, missing: 0 } },
+  gatewayDrops: { ipv4: 0, ipv6: 0 },
   rssMiB: 80,
   cpuPerUpdateMs: 40,
   announce: { ack: summary(3.4), kernel: summary(18), timedOut: 0 },
@@ -26,6 +27,7 @@ const riplet: SenderFigures = {
 };
 const frr: FrrFigures = {
   converge: { ipv4: { ms: 30_126, missing: 0 }, ipv6: { ms: 120_000, missing: 777 } },
+  gatewayDrops: { ipv4: 197, ipv6: 1214 },
   rssMiB: 20,
   stackRssMiB: 40,
   cpuPerUpdateMs: 0,
@@ -67,10 +69,11 @@ describe("the scale curve's lines, as the report reads them", () => {
 
   it("lands in the curve tables with FRR's bounds shown as such", () => {
     expect(row("**Memory").slice(1, 6)).toEqual(["80 MiB", "20 MiB", "4.00", "40 MiB", "2.00"]);
-    expect(row("**Convergence").slice(1, 7)).toEqual([
+    expect(row("**Convergence").slice(1, 8)).toEqual([
       "2.41 s",
       "> 120.00 s (777 missing)",
       "≤ 0.020",
+      "0 / 1,411",
       "3.4 ms / 18 ms",
       "> 30.00 s",
       "≤ 0.00060",
