@@ -162,11 +162,15 @@ export function scaleSection(lines: BenchLine[], svgHref: string): string[] {
   const out = ["### Scale"];
   if (points.length) {
     out.push(
-      "Routes in total, half IPv4 /32s, half IPv6 /64s, announced to an FRR gateway; ratios are riplet ÷ FRR " +
-        "(below 1 riplet used less). `>` marks a deadline the sender missed, with the routes still missing.",
-      "**Memory and CPU per periodic update**",
+      "Routes in total, half IPv4 /32s, half IPv6 /64s, announced by one host to an FRR gateway: riplet from " +
+        "its config, FRR ripd/ripngd by `redistribute kernel` of blackholes, each in a fresh lab, both with a " +
+        "10 s update timer. Ratios are riplet ÷ FRR (below 1 riplet used less). `>` marks a deadline the " +
+        "sender missed, with the routes still missing then; a ratio built on it is a bound (≤, ≥).",
+      "**Memory once converged and idle over the update cycles, and CPU per periodic update** (whole process, idle work included)",
       curveTable(points, MEMORY, idle),
-      "**Convergence from the sender's start, and one more announce on top of that table** (median)",
+      "**Convergence from the sender's start, and one more announce on top of that table** (median of the " +
+        "trials, each after a 6 s quiet gap). Drops: UDP datagrams the gateway's kernel dropped for a full " +
+        "socket receive buffer while the sender converged; each dropped update loses its routes until a later one.",
       curveTable(points, CHANGES),
       "**1,000 announces one by one** (riplet: a control request each, awaiting its ack; FRR: " +
         "`ip -batch` of 1,000 `route add blackhole`, one netlink request each)",
