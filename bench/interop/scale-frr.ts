@@ -13,7 +13,7 @@ import { rssMiB } from "../../interop/lab/riplet.js";
 import type { PairLab } from "../../interop/lab/topology.js";
 import { waitFor } from "../../interop/lab/wait.js";
 import { type FrrFigures, UPDATE_S } from "./scale-lines.js";
-import { extraPrefixes, ONE_BY_ONE, type ScalePrefixes } from "./scale-plan.js";
+import { extraPrefixes, ONE_BY_ONE, ONE_BY_ONE_DEADLINE_MS, type ScalePrefixes } from "./scale-plan.js";
 import {
   announceTrials,
   converge,
@@ -95,7 +95,7 @@ export function frrAtSize(prefixes: ScalePrefixes, deadlineMs: number, probe: Pr
       watcher,
       many,
       () => addBlackholes(pair, many, "one-by-one.batch"),
-      Math.max(60_000, deadlineMs),
+      ONE_BY_ONE_DEADLINE_MS,
     );
     return figures;
   });

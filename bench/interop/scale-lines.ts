@@ -3,7 +3,7 @@
  * `ratio.scale.METRIC.riplet/frr-ripd[.FAMILY].nSIZE` (bench/report-scale.ts reads both). Pure.
  */
 import type { BenchLine } from "./main.js";
-import { ONE_BY_ONE, sized } from "./scale-plan.js";
+import { ONE_BY_ONE, ONE_BY_ONE_DEADLINE_MS, sized } from "./scale-plan.js";
 import type { AnnounceFigures, Convergence, OneByOneFigures } from "./scale-probe.js";
 
 /** Both senders use this update interval, so CPU per update is measured over the same cycle. */
@@ -81,6 +81,7 @@ export function senderLines(
       missing: o.missing,
       announces: ONE_BY_ONE,
       sentMs: o.sentMs,
+      deadlineMs: ONE_BY_ONE_DEADLINE_MS,
       routes: total,
     });
   }

@@ -13,7 +13,7 @@ import type { PairLab } from "../../interop/lab/topology.js";
 import { waitFor } from "../../interop/lab/wait.js";
 import type { SenderFigures } from "./scale-lines.js";
 import { UPDATE_S } from "./scale-lines.js";
-import { extraPrefixes, ONE_BY_ONE, type ScalePrefixes } from "./scale-plan.js";
+import { extraPrefixes, ONE_BY_ONE, ONE_BY_ONE_DEADLINE_MS, type ScalePrefixes } from "./scale-plan.js";
 import {
   announceTrials,
   converge,
@@ -95,7 +95,7 @@ export function ripletAtSize(prefixes: ScalePrefixes, deadlineMs: number, probe:
       async () => {
         for (const prefix of many) await announce(prefix);
       },
-      Math.max(60_000, deadlineMs),
+      ONE_BY_ONE_DEADLINE_MS,
     );
     if (!daemon.running) throw new Error(`riplet daemon exited:\n${daemon.describe()}`);
     await daemon.stop(10_000, "SIGTERM");
