@@ -33,7 +33,7 @@ export async function runScale(ctx: BenchContext): Promise<void> {
     const ours = senderLines("riplet", total, await ripletAtSize(prefixes, deadlineMs, probe), deadlineMs);
     for (const line of ours) ctx.emit(line);
     if (frrMissedAt !== undefined) {
-      const reason = `FRR ripd/ripngd missed its convergence deadline at ${frrMissedAt} routes`;
+      const reason = `FRR ripd/ripngd missed its convergence deadline at ${frrMissedAt.toLocaleString("en-US")} routes`;
       ctx.progress(`scale: FRR skipped at ${total} routes: ${reason}`);
       ctx.emit({
         name: sized("scale.skipped.frr-ripd", total),
