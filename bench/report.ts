@@ -1,6 +1,7 @@
 /**
- * `node dist/bench/report.js RUN.jsonl [--md docs/BENCHMARKS.md] [--svg docs/bench/latency.svg]`:
- * turns one benchmark run's JSONL into the results tables of docs/BENCHMARKS.md and a latency plot.
+ * `node dist/bench/report.js RUN.jsonl [--md docs/BENCHMARKS.md] [--svg docs/bench/latency.svg]
+ * [--scale-svg docs/bench/scale.svg]`: turns one benchmark run's JSONL into the results tables of
+ * docs/BENCHMARKS.md, a latency plot and a scale plot (the scale one beside the latency one by default).
  *
  * Only the text between the results markers is rewritten, so the hand-written method and caveats around
  * them survive every re-run. Every line of the run lands in some table: a figure that silently vanished
@@ -8,11 +9,13 @@
  */
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { isDirectRun } from "./direct-run.js";
 import { type LatencySeries, latencySvg } from "./plot.js";
+import { scaleSvg } from "./plot-scale.js";
 import { type BenchLine, details, machineLine, order, table, valueCell } from "./report-format.js";
 import { GATEWAYS, latencyOf, latencyTable, SPEAKERS, summaryTables } from "./report-latency.js";
+import { isScaleLine, scalePanels, scaleSection } from "./report-scale.js";
 
 export type { BenchLine } from "./report-format.js";
 export { formatMs, formatRate, formatRatio } from "./report-format.js";
@@ -21,25 +24,12 @@ export { formatVersus } from "./report-latency.js";
 export interface RenderOptions {
   /** Image link target, relative to the markdown file. */
   svgHref?: string;
+  /** The scale plot's link target, relative to the markdown file. */
+  scaleSvgHref?: string;
 }
 
 export const START_MARKER = "<!-- results:start -->";
 export const END_MARKER = "<!-- results:end -->";
-
-const SCALE_LABELS: Record<string, string> = {
-  rss: "resident memory",
-  "cpu-per-update": "CPU per update",
-  converge: "convergence",
-};
-
-function scaleRow(line: BenchLine): string[] {
-  const parts = line.name.split(".");
-  const [, metric, speaker, family] = parts;
-  const known = metric && SCALE_LABELS[metric] && speaker && parts.length === (metric === "converge" ? 4 : 3);
-  if (!known) return [line.name.replace(/^scale\./, ""), "", valueCell(line), details(line)];
-  const what = family ? `${SCALE_LABELS[metric]} (${family})` : SCALE_LABELS[metric]!;
-  return [what, speaker, valueCell(line), details(line)];
-}
 
 /** Plot rows in the table's order (gateway, then speaker), whatever order the run wrote them in. */
 export function latencySeries(lines: BenchLine[]): LatencySeries[] {
@@ -90,7 +80,7 @@ export function renderResults(lines: BenchLine[], options: RenderOptions = {}): 
   const summary = summaryTables(latency, byName);
   const detail = latencyTable(latency, byName, used);
   const hooks = take((l) => l.name.startsWith("hook-up."));
-  const scale = take((l) => l.name.startsWith("scale.") || l.name.startsWith("ratio.scale."));
+  const scale = take(isScaleLine);
   const fanin = take((l) => l.name.startsWith("fanin.") || l.name.startsWith("burst."));
   const codec = take((l) => l.unit.endsWith("/s"));
   const other = take(() => true);
@@ -104,7 +94,7 @@ export function renderResults(lines: BenchLine[], options: RenderOptions = {}): 
     out.push(`![Latency per trial, log scale](${options.svgHref ?? "bench/latency.svg"})`);
     out.push("#### Every series", detail);
   }
-  section("Scale", ["measurement", "speaker", "value", "details"], scale.map(scaleRow));
+  out.push(...scaleSection(scale, options.scaleSvgHref ?? "bench/scale.svg"));
   const generic = (l: BenchLine) => [l.name, valueCell(l), details(l)];
   section("Up-script run time (QEMU waits for it)", ["measurement", "median", "details"], hooks.map(generic));
   section("Fan-in and burst", ["measurement", "value", "details"], fanin.map(generic));
@@ -157,22 +147,33 @@ function main(argv: string[]): void {
   const args = [...argv];
   const md = option(args, "--md", "docs/BENCHMARKS.md");
   const svg = option(args, "--svg", "docs/bench/latency.svg");
+  const scaleSvgPath = option(args, "--scale-svg", join(dirname(svg), "scale.svg"));
   if (args.length !== 1 || args[0]!.startsWith("--")) {
-    throw new Error("usage: report RUN.jsonl [--md docs/BENCHMARKS.md] [--svg docs/bench/latency.svg]");
+    throw new Error(
+      "usage: report RUN.jsonl [--md docs/BENCHMARKS.md] [--svg docs/bench/latency.svg] [--scale-svg docs/bench/scale.svg]",
+    );
   }
   const lines = parseJsonl(readFileSync(args[0]!, "utf8"));
   const series = latencySeries(lines);
-  // The link must work from wherever the markdown lives, whatever --svg says.
-  const svgHref = relative(dirname(resolve(md)), resolve(svg))
-    .split(sep)
-    .join("/");
-  const block = renderResults(lines, { svgHref });
+  const panels = scalePanels(lines);
+  // The links must work from wherever the markdown lives, whatever --svg says.
+  const href = (path: string) =>
+    relative(dirname(resolve(md)), resolve(path))
+      .split(sep)
+      .join("/");
+  const block = renderResults(lines, { svgHref: href(svg), scaleSvgHref: href(scaleSvgPath) });
   writeFileSync(md, updateBenchmarksMd(readFileSync(md, "utf8"), block));
-  if (series.length) {
-    mkdirSync(dirname(svg), { recursive: true });
-    writeFileSync(svg, latencySvg(series));
+  const written = [md];
+  for (const [path, text] of [
+    [svg, series.length ? latencySvg(series) : undefined],
+    [scaleSvgPath, panels.length ? scaleSvg(panels) : undefined],
+  ] as const) {
+    if (text === undefined) continue;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    written.push(path);
   }
-  process.stdout.write(`updated ${md}${series.length ? ` and ${svg}` : " (no latency series, no plot)"}\n`);
+  process.stdout.write(`updated ${written.join(", ")}\n`);
 }
 
 if (isDirectRun(import.meta.url)) {

@@ -1,5 +1,5 @@
 /**
- * `sudo npm run bench:interop [-- --json] [-- --quick] [-- --only latency,scale,fanin,codec]`:
+ * `sudo npm run bench:interop [-- --json] [-- --quick] [-- --only latency,scale,fanin,codec] [-- --sizes 1000,10000]`:
  * riplet against the routers a user would otherwise run, side by side in one run on one machine
  * (issue 6, SPEC §9). Every figure is measured in network namespaces this process creates and removes.
  * With --json, stdout is one JSON object a line ({"name","unit","value",...}); progress goes to stderr.
@@ -16,6 +16,7 @@ import { runCodec } from "./codec-lines.js";
 import { runFanIn } from "./fanin.js";
 import { runLatency } from "./latency-run.js";
 import { runScale } from "./scale.js";
+import { parseSizes } from "./scale-plan.js";
 
 export interface BenchLine {
   name: string;
@@ -30,6 +31,8 @@ export interface BenchContext {
   /** --speakers / --gateways narrow the latency section (all by default). */
   speakers?: string[];
   gateways?: string[];
+  /** --sizes narrows or widens the scale curve (routes in total per point). */
+  sizes?: number[];
   emit(line: BenchLine): void;
   progress(text: string): void;
 }
@@ -79,6 +82,13 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`bench:interop: --only takes ${SECTIONS.join(",")}; --trials a number ≥ 1\n`);
     return 2;
   }
+  let sizes: number[];
+  try {
+    sizes = parseSizes(option(args, "--sizes"), quick);
+  } catch (error) {
+    process.stderr.write(`bench:interop: ${(error as Error).message}\n`);
+    return 2;
+  }
   const missing = missingPrerequisites();
   if (missing) {
     process.stderr.write(`bench:interop needs ${missing}; run it as root after: npm run setup:interop\n`);
@@ -89,6 +99,7 @@ export async function main(args: string[]): Promise<number> {
     trials,
     speakers: option(args, "--speakers")?.split(","),
     gateways: option(args, "--gateways")?.split(","),
+    sizes,
     emit: (line) => process.stdout.write(`${json ? JSON.stringify(line) : human(line)}\n`),
     progress: (text) => process.stderr.write(`[bench] ${text}\n`),
   };

@@ -40,6 +40,8 @@ export interface FrrOptions {
   redistribute?: ("static" | "kernel" | "connected")[];
   /** Daemons configured but left for the caller to `start()` (e.g. to time ripd from its start). */
   deferred?: string[];
+  /** No `debug` lines and info-level logs, as a production router runs (benchmarks); debug by default. */
+  quiet?: boolean;
 }
 
 export const FRR_STATICS = ["203.0.113.0/24", "2001:db8:ff::/48"];
@@ -59,8 +61,15 @@ function redistributeLines(options: FrrOptions): string[] {
   return (options.redistribute ?? ["static"]).map((r) => ` redistribute ${r}`);
 }
 
-function ripdConf(o: RipdOptions, ifname: string, timers: string, redistribute: string[]): string {
-  const lines = ["hostname ripd", "log timestamp precision 3", "debug rip events", "debug rip packet", "!"];
+function ripdConf(
+  o: RipdOptions,
+  ifname: string,
+  timers: string,
+  redistribute: string[],
+  quiet = false,
+): string {
+  const debug = quiet ? [] : ["debug rip events", "debug rip packet"];
+  const lines = ["hostname ripd", "log timestamp precision 3", ...debug, "!"];
   if (o.auth === "md5")
     lines.push("key chain riplet", ` key ${o.keyId ?? 1}`, `  key-string ${o.secret}`, "!");
   lines.push(`interface ${ifname}`);
@@ -77,8 +86,9 @@ function ripdConf(o: RipdOptions, ifname: string, timers: string, redistribute: 
   return `${lines.filter(Boolean).join("\n")}\n`;
 }
 
-function ripngdConf(ifname: string, timers: string, redistribute: string[]): string {
-  const lines = ["hostname ripngd", "debug ripng events", "debug ripng packet", "!", "router ripng"];
+function ripngdConf(ifname: string, timers: string, redistribute: string[], quiet = false): string {
+  const debug = quiet ? [] : ["debug ripng events", "debug ripng packet"];
+  const lines = ["hostname ripngd", ...debug, "!", "router ripng"];
   lines.push(` network ${ifname}`, ...redistribute, timers, "!");
   return `${lines.filter(Boolean).join("\n")}\n`;
 }
@@ -106,9 +116,10 @@ export async function startFrr(lab: Lab, ns: string, options: FrrOptions): Promi
   };
   if (options.ripd) {
     const o = options.ripd === true ? {} : options.ripd;
-    confs.ripd = ripdConf(o, options.ifname, timers, redistributeLines(options));
+    confs.ripd = ripdConf(o, options.ifname, timers, redistributeLines(options), options.quiet);
   }
-  if (options.ripngd) confs.ripngd = ripngdConf(options.ifname, timers, redistributeLines(options));
+  if (options.ripngd)
+    confs.ripngd = ripngdConf(options.ifname, timers, redistributeLines(options), options.quiet);
   for (const [daemon, text] of Object.entries(confs)) writeFileSync(join(dir, `${daemon}.conf`), text);
   await exec(["chown", "-R", "frr:frr", dir, run]);
 
@@ -116,7 +127,7 @@ export async function startFrr(lab: Lab, ns: string, options: FrrOptions): Promi
   const start = async (daemon: string): Promise<void> => {
     const argv = [join(FRR_BIN, daemon), "-N", ns, "-f", join(dir, `${daemon}.conf`)];
     argv.push("-i", join(dir, `${daemon}.pid`), "-P", "0", "--log", `file:${join(dir, `${daemon}.log`)}`);
-    argv.push("--log-level", "debug");
+    argv.push("--log-level", options.quiet ? "informational" : "debug");
     const socket = join(run, daemon === "zebra" ? "zserv.api" : `${daemon}.vty`);
     rmSync(socket, { force: true }); // a killed daemon leaves its socket file behind
     const child = lab.spawn(ns, argv, `${daemon}@${ns}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decadeDomain, type LatencySeries, latencySvg, logScale } from "../../bench/plot.js";
+import { scaleSvg } from "../../bench/plot-scale.js";
 import {
   type BenchLine,
   END_MARKER,
@@ -13,6 +14,7 @@ import {
   updateBenchmarksMd,
 } from "../../bench/report.js";
 import { valueCell } from "../../bench/report-format.js";
+import { scalePanels } from "../../bench/report-scale.js";
 
 const latency = (name: string, value: number, samples: number[]): BenchLine => ({
   name,
@@ -94,8 +96,9 @@ describe("renderResults", () => {
   });
 
   it("shows scale, unknown scale, fan-in and codec lines with their units", () => {
-    expect(md).toContain("| convergence (ipv4) | riplet | 1.17 s | routes 10,000, missing 0 |");
-    expect(md).toContain("| mystery.riplet |  | 7 widgets | colour 3 |");
+    // lines of a run before the curve (no size in the name) land in the detail table
+    expect(md).toContain("| converge.riplet.ipv4 | 1.17 s | routes 10,000, missing 0 |");
+    expect(md).toContain("| mystery.riplet | 7 widgets | colour 3 |");
     expect(md).toContain("| fanin.announce | 80 ms | hosts 20, prefixes 200 |");
     expect(md).toContain("64.0 M rte/s");
     expect(md).toContain("412.3 k packets/s");
@@ -229,5 +232,160 @@ describe("valueCell", () => {
         bound: "at most",
       }),
     ).toBe("≤ 0.02 (54× faster)");
+  });
+});
+
+/** One sender's lines at one size, as bench/interop/scale.ts writes them. */
+function sender(
+  speaker: string,
+  n: number,
+  f: { converge: [number, number]; missing?: number; rss: number },
+) {
+  const deadlineMs = 120_000;
+  const converge = (family: string, value: number, missing: number): BenchLine => ({
+    name: `scale.converge.${speaker}.${family}.n${n}`,
+    unit: "ms",
+    value,
+    converged: missing === 0,
+    routes: n / 2,
+    missing,
+    deadlineMs,
+  });
+  return [
+    converge("ipv4", f.converge[0], 0),
+    converge("ipv6", f.converge[1], f.missing ?? 0),
+    { name: `scale.rss.${speaker}.n${n}`, unit: "MiB", value: f.rss, routes: n },
+    { name: `scale.cpu-per-update.${speaker}.n${n}`, unit: "ms", value: n / 100, updateS: 10 },
+    { name: `scale.announce-ack.${speaker}.n${n}`, unit: "ms", value: 3.4, trials: 5 },
+    { name: `scale.announce.${speaker}.n${n}`, unit: "ms", value: 18, trials: 5, timedOut: 0 },
+    { name: `scale.one-by-one-rate.${speaker}.n${n}`, unit: "announces/s", value: 520.8 },
+    { name: `scale.one-by-one.${speaker}.n${n}`, unit: "ms", value: 1924, converged: true, missing: 0 },
+  ];
+}
+
+const curve: BenchLine[] = [
+  { name: "machine", unit: "cores", value: 2 },
+  { name: "scale.rss.riplet-idle", unit: "MiB", value: 55, routes: 0 },
+  ...sender("riplet", 1000, { converge: [401, 410], rss: 64.3 }),
+  ...sender("frr-ripd", 1000, { converge: [1081, 11_097], rss: 17 }),
+  { name: "scale.rss.frr-stack.n1000", unit: "MiB", value: 40.8, daemons: "zebra+staticd+ripd+ripngd" },
+  { name: "ratio.scale.rss.riplet/frr-ripd.n1000", unit: "x", value: 3.782 },
+  { name: "ratio.scale.rss.riplet/frr-stack.n1000", unit: "x", value: 1.576 },
+  ...sender("riplet", 10_000, { converge: [2050, 2406], rss: 80 }),
+  ...sender("frr-ripd", 10_000, { converge: [89_322, 120_000], missing: 1649, rss: 27.7 }),
+  ...sender("riplet", 100_000, { converge: [20_000, 21_000], rss: 150 }),
+  {
+    name: "scale.skipped.frr-ripd.n100000",
+    unit: "routes",
+    value: 100_000,
+    missedAt: 10_000,
+    reason: "FRR ripd/ripngd missed its convergence deadline at 10000 routes",
+  },
+];
+
+/** The cells of the markdown row that starts with `first`, in the table after `heading`. */
+function curveRow(md: string, heading: string, first: string): string[] {
+  const after = md.slice(md.indexOf(heading));
+  const line = after.split("\n").find((l) => l.startsWith(`| ${first} |`));
+  if (!line) throw new Error(`no row ${first} after ${heading}`);
+  return line.split(" | ").map((c) => c.replace(/^\| | \|$/g, ""));
+}
+
+describe("the scale curve in the report", () => {
+  const md = renderResults(curve, { scaleSvgHref: "bench/scale.svg" });
+
+  it("has a row per size with riplet's and FRR's memory, the run's ratios, and the idle figure", () => {
+    expect(curveRow(md, "**Memory", "1,000").slice(1, 6)).toEqual([
+      "64.3 MiB",
+      "17 MiB",
+      "3.78",
+      "40.8 MiB",
+      "1.58",
+    ]);
+    expect(curveRow(md, "**Memory", "0 (idle)")[1]).toBe("55 MiB");
+    // no ratio line in the run: the figures divided
+    expect(curveRow(md, "**Memory", "10,000")[3]).toBe("2.89");
+  });
+
+  it("takes the later family as convergence and shows a missed deadline as a bound with what was missing", () => {
+    const row = curveRow(md, "**Convergence", "10,000");
+    expect(row.slice(1, 4)).toEqual(["2.41 s", "> 120.00 s (1,649 missing)", "≤ 0.020"]);
+    // a run without gateway drop counts shows a dash, not 0
+    expect(curveRow(md, "**Convergence", "1,000").slice(1, 6)).toEqual([
+      "410 ms",
+      "11.10 s",
+      "0.037",
+      "— / —",
+      "3.4 ms / 18 ms",
+    ]);
+  });
+
+  it("says where FRR was skipped and why", () => {
+    expect(curveRow(md, "**Convergence", "100,000").slice(1, 3)).toEqual(["21.00 s", "skipped"]);
+    expect(md).toContain(
+      "FRR skipped at 100,000 routes: FRR ripd/ripngd missed its convergence deadline at 10000 routes.",
+    );
+    expect(curveRow(md, "**1,000 announces", "1,000").slice(1, 5)).toEqual([
+      "520.8 announces/s",
+      "1.92 s",
+      "1.92 s",
+      "1.00",
+    ]);
+  });
+
+  it("keeps every scale line in the detail table and links the plot", () => {
+    const scaleLines = curve.filter((l) => l.name.includes("scale."));
+    const details = md.slice(md.indexOf("<details>"), md.indexOf("</details>"));
+    for (const l of scaleLines) expect(details).toContain(`| ${l.name.replace(/^scale\./, "")} |`);
+    expect(md).toContain("![Scale curve, log-log](bench/scale.svg)");
+    expect(md).not.toContain("![Latency"); // no latency lines, no latency plot
+  });
+});
+
+describe("scaleSvg", () => {
+  const panels = scalePanels(curve);
+  const svg = scaleSvg(panels);
+
+  it("draws a panel per figure and a point per sender and size, hollow where a deadline was missed", () => {
+    expect(panels.map((p) => p.title)).toEqual([
+      "Resident memory",
+      "CPU per periodic update",
+      "All routes in the gateway's kernel",
+      "One announce → gateway's kernel (median)",
+      "1,000 one by one → all in gateway's kernel",
+      "1,000 one by one: announces acknowledged",
+    ]);
+    const converge = panels[2]!.series;
+    expect(converge.map((s) => s.points.map((p) => [p.x, p.y, p.atLeast]))).toEqual([
+      [
+        [1000, 410, false],
+        [10_000, 2406, false],
+        [100_000, 21_000, false],
+      ],
+      [
+        [1000, 11_097, false],
+        [10_000, 120_000, true],
+      ],
+    ]);
+    const points = panels.flatMap((p) => p.series).reduce((n, s) => n + s.points.length, 0);
+    expect(svg.match(/<circle class="point"/g)).toHaveLength(points);
+    expect(svg.match(/<circle class="point"[^>]*fill="#ffffff"/g)).toHaveLength(1);
+  });
+
+  it("leaves a 0 (CPU below the clock tick) off the log axis", () => {
+    const zero = curve.map((l) =>
+      l.name === "scale.cpu-per-update.frr-ripd.n1000" ? { ...l, value: 0 } : l,
+    );
+    const cpu = scalePanels(zero)[1]!.series;
+    expect(cpu.map((s) => s.points.map((p) => p.x))).toEqual([[1000, 10_000, 100_000], [10_000]]);
+  });
+
+  it("spaces sizes by decades on x and is the same for the same run", () => {
+    const tickX = (label: string) =>
+      Number(new RegExp(`<text x="([\\d.]+)"[^>]*>${label}</text>`).exec(svg)?.[1]);
+    const [x1k, x10k, x100k] = ["1k", "10k", "100k"].map(tickX) as number[];
+    expect(x10k - x1k).toBeCloseTo(x100k - x10k, 0);
+    expect(x1k).toBeLessThan(x10k);
+    expect(scaleSvg(scalePanels([...curve].reverse()))).toBe(svg);
   });
 });
