@@ -97,6 +97,7 @@ const speakerStatus = {
     updatesSent: count,
     triggeredUpdatesSent: count,
     requestsAnswered: count,
+    outputQueueDrops: count,
   }),
   /** Every datagram dropped, by reason, whoever sent it. */
   drops: counts,

@@ -98,6 +98,9 @@ export class SpeakerHost {
         receive: (inbound) => this.receive(inbound),
         error: ({ interface: iface, family, operation, error }) =>
           log.error({ interface: iface, family, operation, err: error.message }, "socket error"),
+        dropped: (count) => {
+          this.speaker.counters.outputQueueDrops += count;
+        },
       },
       options.families,
     );

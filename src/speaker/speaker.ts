@@ -42,6 +42,7 @@ export class Speaker {
     updatesSent: 0,
     triggeredUpdatesSent: 0,
     requestsAnswered: 0,
+    outputQueueDrops: 0,
   };
   /** Every drop since start, by reason (the neighbour table forgets neighbours; this does not). */
   readonly dropsByReason: Partial<Record<DropReason, number>> = {};

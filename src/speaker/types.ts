@@ -101,4 +101,6 @@ export interface Counters {
   updatesSent: number;
   triggeredUpdatesSent: number;
   requestsAnswered: number;
+  /** Datagrams built but refused by the transport's full output queue (transport/pace.ts): never sent. */
+  outputQueueDrops: number;
 }

@@ -21,6 +21,8 @@ export interface TransportEvents {
   receive(inbound: Inbound): void;
   /** A socket problem that did not stop the transport (bind failure on one link, send error). */
   error(info: { interface?: string; family: Family; operation: string; error: Error }): void;
+  /** Datagrams the full output queue refused (already reported once per update through error). */
+  dropped?(count: number): void;
 }
 
 /** A queued datagram and the send() call waiting for it. */
@@ -190,6 +192,7 @@ export class RipTransport {
       );
       const first = refused[0];
       if (first) {
+        this.events.dropped?.(refused.length);
         // one report per update, not per datagram: a flood of them must not become a flood of logs
         this.events.error({
           interface: first.interface,

@@ -29,6 +29,7 @@ const status = {
     updatesSent: 2,
     triggeredUpdatesSent: 3,
     requestsAnswered: 1,
+    outputQueueDrops: 0,
   },
   drops: {},
   sequence: 0,
@@ -87,9 +88,13 @@ describe("riplet status: the daemon's own health (issue 13)", () => {
       drops: { REQUEST_RATE: 90, ROUTE_LIMIT: 5000 },
       control: { clients: 2, refusedBusy: 7, cutOff: 1, linesTooLong: 0 },
       internalErrors: { total: 3, byPlace: { tick: 2, "health check": 1 } },
+      counters: { ...status.counters, outputQueueDrops: 12 },
     }));
     const { out } = await cli("--socket", daemon.socket, "status");
     expect(out.find((l) => l.includes("192.0.2.66"))).toContain("(SOME_FUTURE_REASON=3)");
+    expect(out.find((l) => l.startsWith("Packets:"))).toContain(
+      "; 12 datagrams dropped by a full output queue",
+    );
     expect(out).toContain("Drops: REQUEST_RATE=90 ROUTE_LIMIT=5000");
     expect(out).toContain("Control: 2 connected, 7 refused busy, 1 cut off (not reading), 0 lines too long");
     expect(out).toContain("Internal errors: 3 caught (tick=2 health check=1); see the log");

@@ -66,4 +66,30 @@ describe("RipTransport.send", () => {
     socket.close();
     receiver.close();
   });
+
+  it("counts what a full output queue refuses, once per update, and still resolves", async () => {
+    const dropped: number[] = [];
+    const errors: string[] = [];
+    const t = new RipTransport(
+      {
+        receive: () => {},
+        error: ({ error }) => errors.push(error.message),
+        dropped: (count) => dropped.push(count),
+      },
+      { ipv4: true, ipv6: false },
+    );
+    const socket = dgram.createSocket("udp4");
+    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+    withSocket(t, socket);
+    // an empty lane takes a whole update, however large; the next one finds it over its bound
+    const huge = Array.from({ length: 17_000 }, () => action());
+    const first = t.send(huge);
+    await expect(t.send([action(), action(), action()])).resolves.toBeUndefined();
+    expect(dropped).toEqual([3]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^output queue full .*: 3 datagrams dropped/);
+    t.discardQueued(); // what is still queued resolves the first send() too
+    await first;
+    t.close();
+  });
 });

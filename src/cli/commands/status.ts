@@ -89,7 +89,7 @@ function render(status: Status): string[] {
   const c = status.counters;
   lines.push(
     `Routes: ${status.routes.active} active, ${status.routes.withdrawing} withdrawing`,
-    `Packets: ${c.packetsSent} sent, ${c.packetsReceived} received, ${c.packetsDropped} dropped, ${c.routesSkipped} routes skipped; ${c.updatesSent} periodic and ${c.triggeredUpdatesSent} triggered updates, ${c.requestsAnswered} requests answered`,
+    `Packets: ${c.packetsSent} sent, ${c.packetsReceived} received, ${c.packetsDropped} dropped, ${c.routesSkipped} routes skipped; ${c.updatesSent} periodic and ${c.triggeredUpdatesSent} triggered updates, ${c.requestsAnswered} requests answered${c.outputQueueDrops > 0 ? `; ${c.outputQueueDrops} datagrams dropped by a full output queue (more to send than pacing lets out; see the log)` : ""}`,
   );
   const drops = byReason(status.drops);
   if (drops) lines.push(`Drops: ${drops}`);
