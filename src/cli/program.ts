@@ -1,18 +1,11 @@
-/** createProgram(): the whole command line, built fresh for each run so tests can drive it in-process. */
+/**
+ * createProgram(): the command line, built fresh for each run so tests can drive it in-process. Each
+ * command's module is imported only when that command runs (SPEC §2: a command loads only what it
+ * uses): the daemon then never loads demo, doctor, decode or the VM builder (issue 15, idle RSS).
+ */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { announceCommand, withdrawCommand } from "./commands/announce.js";
-import { completionCommand } from "./commands/completion.js";
-import { daemonCommand } from "./commands/daemon.js";
-import { decodeCommand } from "./commands/decode.js";
-import { demoCommand } from "./commands/demo.js";
-import { doctorCommand } from "./commands/doctor.js";
-import { hookCommand } from "./commands/hook.js";
-import { listenCommand } from "./commands/listen.js";
-import { queryCommand } from "./commands/query.js";
-import { routesCommand } from "./commands/routes.js";
-import { runCommand } from "./commands/run.js";
-import { statusCommand } from "./commands/status.js";
+import { type CommandContext, commandLoaders } from "./commands.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 
 /**
@@ -40,7 +33,11 @@ const VERSION = packageVersion();
 const EXIT_STATUS_HELP =
   "\nExit status: 0 ok, 1 the operation failed, 2 usage or config error (a refused prefix too),\n3 the daemon could not be reached. More: README.md, docs/RELIABILITY.md, docs/BENCHMARKS.md.";
 
-function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+async function createProgram(
+  args: readonly string[],
+  io: CliIo,
+  setExit: (code: number) => void,
+): Promise<Command> {
   const program = new Command("riplet")
     .description(
       "A small RIPv2/RIPng speaker: announce a VM's subnet to the gateway when it starts, withdraw it when it stops.",
@@ -60,19 +57,8 @@ function createProgram(io: CliIo, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   const logLevel = () => program.opts<{ logLevel: string }>().logLevel;
   const socket = () => program.opts<{ socket: string }>().socket;
-  program.addCommand(daemonCommand(io, setExit, logLevel));
-  program.addCommand(announceCommand(io, setExit, socket));
-  program.addCommand(withdrawCommand(io, setExit, socket));
-  program.addCommand(routesCommand(io, setExit, socket));
-  program.addCommand(statusCommand(io, setExit, socket));
-  program.addCommand(hookCommand(io, setExit, socket));
-  program.addCommand(decodeCommand(io, setExit));
-  program.addCommand(doctorCommand(io, setExit, socket));
-  program.addCommand(demoCommand(io, setExit));
-  program.addCommand(runCommand(io, setExit, logLevel));
-  program.addCommand(listenCommand(io, setExit));
-  program.addCommand(queryCommand(io, setExit));
-  program.addCommand(completionCommand(io, setExit, () => program));
+  const ctx: CommandContext = { io, setExit, logLevel, socket, root: () => program };
+  for (const load of commandLoaders(args)) program.addCommand(await load(ctx));
   for (const command of allCommands(program)) {
     command.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   }
@@ -87,7 +73,7 @@ function allCommands(command: Command): Command[] {
 /** Runs one command line (argv without node and script) and returns the SPEC §2 exit code. */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
   let code = EXIT_OK;
-  const program = createProgram(io, (c) => {
+  const program = await createProgram(args, io, (c) => {
     code = c;
   });
   for (const command of allCommands(program)) command.exitOverride();
