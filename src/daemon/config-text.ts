@@ -1,9 +1,10 @@
 /**
- * Config text → plain value, without leaving the parser's garbage in the daemon (issue 15). JSON text
- * takes JSON.parse. YAML is parsed by the `yaml` package, whose document for a 20,000-route file
- * grows the heap by ~80 MiB that V8 keeps: the daemon parses a large YAML file in a short-lived child
- * process, whose memory goes back to the system when it exits. `yaml` is loaded on first use, so a
- * JSON config or a child-parsed one never loads it into the daemon (unless an error needs a line).
+ * Config text → plain value, without leaving the parser in the daemon (issue 15). JSON text takes
+ * JSON.parse. YAML is parsed by the `yaml` package, whose document for a 20,000-route file grows the
+ * heap by ~80 MiB that V8 keeps, and whose code alone keeps ~6.5 MiB resident (its modules, and the
+ * V8 compiler pages it touches): the daemon parses every YAML file in a short-lived child process,
+ * whose memory goes back to the system when it exits. `yaml` is loaded on first use, so a JSON
+ * config or a child-parsed one never loads it into the daemon (unless an error needs a line).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -58,24 +59,19 @@ export function lineOf(text: string, path: readonly PropertyKey[]): number | und
   return undefined;
 }
 
-/**
- * From this size on (~1,000 routes) the daemon parses YAML in a child. Below it the document's garbage
- * is a few MiB at most, less than the child's ~100 ms would cost a daemon the hook is waiting for.
- */
-const ISOLATE_FROM_BYTES = 64 * 1024;
-
 /** Longer than any config a person writes by hand takes to parse. */
 const CHILD_TIMEOUT_MS = 60_000;
 
 /**
  * parseText in a short-lived child process (config loading is synchronous). Neither `yaml` nor the
- * document ever enters this heap: only the plain value, as JSON. (A worker thread was tried: its
- * isolate and thread arena left ~5 MiB behind.) Falls back to this process when the child cannot run
- * (e.g. the sources run untranspiled under a test runner).
+ * document ever enters this heap: only the plain value, as JSON. Every YAML file goes there, small
+ * ones too: the child costs ~70 ms at start and reload (a node start), against ~6.5 MiB that `yaml`
+ * would keep in an idle daemon for good (measured here; idle target 55 MiB). (A worker thread was
+ * tried: its isolate and thread arena left ~5 MiB behind.) Falls back to this process when the child
+ * cannot run (e.g. the sources run untranspiled under a test runner).
  */
 export function parseTextIsolated(text: string): Parsed {
-  // JSON.parse leaves no document behind; a small file leaves little, and a child costs ~100 ms of start
-  if (/^\s*\{/.test(text) || text.length < ISOLATE_FROM_BYTES) return parseText(text);
+  if (/^\s*\{/.test(text)) return parseText(text); // JSON.parse: no parser to keep, no document left
   const entry = fileURLToPath(new URL("./config-child.js", import.meta.url));
   if (!existsSync(entry)) return parseText(text);
   try {
