@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { callDaemon, DaemonUnreachable } from "../control/client.js";
 import type { Reply, Request } from "../control/protocol.js";
+import { DAEMON_NODE_OPTIONS } from "../daemon/node-options.js";
 import { addressesFromEnv, parseTapAddress, type TapAddress } from "./addresses.js";
 import { configureTap, enableForwarding, interfaceExists, isTunTap, removeAddresses } from "./tap.js";
 
@@ -77,7 +78,8 @@ async function startDaemon(ctx: HookContext): Promise<void> {
   mkdirSync(dirname(DAEMON_LOG), { recursive: true });
   const log = openSync(DAEMON_LOG, "a");
   const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bin", "riplet.js");
-  const child = spawn(process.execPath, [bin, "--socket", ctx.socket, "daemon", "-c", ctx.config], {
+  const args = [...DAEMON_NODE_OPTIONS, bin, "--socket", ctx.socket, "daemon", "-c", ctx.config];
+  const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ["ignore", log, log],
   });
