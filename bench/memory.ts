@@ -6,7 +6,8 @@
  *
  *   node dist/bench/memory.js [--routes 20000] [--trials 3] [--format yaml|json] [--json] BIN...
  *
- * BIN is a riplet bin/riplet.js (default: this repository's). Root needed (network namespaces).
+ * BIN is a riplet bin/riplet.js (default: this repository's), run as a program so that its shebang's
+ * node options apply. Root needed (network namespaces).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -70,12 +71,9 @@ function writeConfig(pair: PairLab, name: string, routes: string[], format: Opti
   return path;
 }
 
+/** BIN run as a program, as systemd and a person run it: its shebang's node options apply. */
 async function startDaemon(pair: PairLab, bin: string, config: string) {
-  const daemon = pair.lab.spawn(
-    pair.host.ns,
-    [process.execPath, bin, "daemon", "-c", config],
-    `riplet ${bin}`,
-  );
+  const daemon = pair.lab.spawn(pair.host.ns, [bin, "daemon", "-c", config], `riplet ${bin}`);
   await waitFor(() => !daemon.running || daemon.stdout.includes('"daemon started"'), {
     timeoutMs: 60_000,
     what: "riplet daemon to start",
