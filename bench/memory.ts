@@ -2,14 +2,15 @@
  * Memory (issue 15): riplet's RSS idle and holding N routes (half IPv4, half IPv6), beside the RSS of
  * the FRR stack (zebra + staticd + ripd + ripngd) on the gateway that learned the same N routes from
  * riplet and installed them in its kernel. Several riplet builds side by side, interleaved (A B A B),
- * so a busy machine slows them alike; medians reported.
+ * so a busy machine slows them alike; medians reported. Beside RSS, the private memory of each (pages
+ * no other process maps), since RSS counts shared code once per process.
  *
  *   node dist/bench/memory.js [--routes 20000] [--trials 3] [--format yaml|json] [--json] BIN...
  *
  * BIN is a riplet bin/riplet.js (default: this repository's), run as a program so that its shebang's
  * node options apply. Root needed (network namespaces).
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startGateway } from "../interop/lab/gateway.js";
 import { sleep } from "../interop/lab/proc.js";
@@ -88,8 +89,25 @@ interface Trial {
   loadedMiB: number;
   loaded60sMiB: number;
   frrStackMiB: number;
+  /** Pages only this process maps (Private_Clean + Private_Dirty), 60 s after start. */
+  private60sMiB: number;
+  /** The same for the FRR stack, summed over its daemons. */
+  frrStackPrivateMiB: number;
   convergeMs: number;
 }
+
+/**
+ * Pages no other process maps. RSS also counts shared code: node's 38 MiB binary for riplet, and each
+ * FRR daemon's copy of libfrr and libc (counted once per daemon in a summed RSS); private memory is
+ * what a process costs the machine on top of what is already loaded.
+ */
+function privateMiB(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0);
+  return (kb("Private_Clean") + kb("Private_Dirty")) / 1024;
+}
+
+const tenth = (mib: number) => Math.round(mib * 10) / 10;
 
 async function trial(bin: string, prefixes: { v4: string[]; v6: string[] }, format: Options["format"]) {
   const pair = await createPairLab("bench-memory");
@@ -112,9 +130,22 @@ async function trial(bin: string, prefixes: { v4: string[]; v6: string[] }, form
     const frrStackMiB = [...frr.daemons.values()].reduce((sum, child) => sum + rssMiB(child.pid), 0);
     await sleep(Math.max(0, t0 + LATE_MS - performance.now()));
     const loaded60sMiB = rssMiB(daemon.pid);
+    const private60sMiB = tenth(privateMiB(daemon.pid));
+    const frrStackPrivateMiB = tenth(
+      [...frr.daemons.values()].reduce((sum, child) => sum + privateMiB(child.pid), 0),
+    );
     await daemon.stop(10_000, "SIGTERM");
-    const stack = Math.round(frrStackMiB * 10) / 10;
-    return { bin, idleMiB, loadedMiB, loaded60sMiB, frrStackMiB: stack, convergeMs };
+    const stack = tenth(frrStackMiB);
+    return {
+      bin,
+      idleMiB,
+      loadedMiB,
+      loaded60sMiB,
+      frrStackMiB: stack,
+      private60sMiB,
+      frrStackPrivateMiB,
+      convergeMs,
+    };
   } finally {
     watcher.stop();
     await pair.lab.destroy();
@@ -145,6 +176,8 @@ async function main(): Promise<void> {
       loadedMiB: median(mine.map((r) => r.loadedMiB)),
       loaded60sMiB: median(mine.map((r) => r.loaded60sMiB)),
       frrStackMiB: median(mine.map((r) => r.frrStackMiB)),
+      private60sMiB: median(mine.map((r) => r.private60sMiB)),
+      frrStackPrivateMiB: median(mine.map((r) => r.frrStackPrivateMiB)),
       convergeMs: median(mine.map((r) => r.convergeMs)),
       trials: mine.length,
     };
