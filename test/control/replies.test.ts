@@ -3,16 +3,16 @@
  * own handlers build (a real ControlOps over a real Speaker, Gate and route store) passes its op's
  * schema unchanged, so the CLI reads what the daemon sends, field for field, and nothing is dropped.
  */
+
 import { describe, expect, it } from "vitest";
 import type { Request } from "../../src/control/protocol.js";
 import { parseReply } from "../../src/control/replies.js";
 import { parseConfigText } from "../../src/daemon/config.js";
 import { announceConfigRoutes } from "../../src/daemon/config-routes.js";
 import { ControlOps } from "../../src/daemon/control-ops.js";
-import { Gate } from "../../src/daemon/gate.js";
 import { createLogger } from "../../src/daemon/log.js";
-import { RouteStore } from "../../src/daemon/route-store.js";
 import type { GuestReport } from "../../src/guests/servers.js";
+import { routeStoreOnEth0 } from "../helpers/route-store.js";
 import { speakerOnEth0 } from "../helpers/speaker.js";
 
 const silent = createLogger("silent");
@@ -45,17 +45,7 @@ function daemonOps() {
   bad.drops.AUTH_FAILED = 3;
   speaker.neighbors.heard(speaker.neighbors.get("ipv6", "eth0", "fe80::1"), 1, 0);
   speaker.dropsByReason.AUTH_FAILED = 3;
-  const routes: RouteStore = new RouteStore({ gate: () => gate, table: () => speaker.table });
-  const gate: Gate = new Gate(
-    routes,
-    {
-      announce: (spec) => speaker.announce(spec, 0),
-      withdraw: (prefix) => speaker.withdraw(prefix, 0),
-      withdrawAll: () => speaker.withdrawAll(0),
-      changed: () => {},
-    },
-    silent,
-  );
+  const { store: routes, gate } = routeStoreOnEth0({ speaker });
   announceConfigRoutes(routes, config);
   const ops = new ControlOps({
     log: silent,

@@ -4,16 +4,15 @@
  * and leaves the socket's alone, and journal changes that name only what changed. A real Speaker and
  * Gate; the only check used (`false`) never passes, so a checked route stays held.
  */
+
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/daemon/config.js";
 import { announceConfigRoutes, replaceConfigRoutes } from "../../src/daemon/config-routes.js";
-import { Gate } from "../../src/daemon/gate.js";
-import { createLogger } from "../../src/daemon/log.js";
 import { routesReport } from "../../src/daemon/reports.js";
-import { RouteStore } from "../../src/daemon/route-store.js";
+import type { RouteStore } from "../../src/daemon/route-store.js";
 import { parsePrefix } from "../../src/speaker/prefix.js";
-import { Speaker } from "../../src/speaker/speaker.js";
+import { routeStoreOnEth0 } from "../helpers/route-store.js";
 
 const stops: (() => void)[] = [];
 afterEach(() => {
@@ -21,25 +20,7 @@ afterEach(() => {
 });
 
 function setUp() {
-  const speaker = new Speaker(
-    {
-      interfaces: [{ name: "eth0", ipv4: { auth: { mode: "none" }, neighbors: [], multicast: true } }],
-      random: () => 0.5,
-      unixSeconds: () => 1_800_000_000,
-    },
-    0,
-  );
-  const store: RouteStore = new RouteStore({ gate: () => gate, table: () => speaker.table });
-  const gate: Gate = new Gate(
-    store,
-    {
-      announce: (spec) => speaker.announce(spec, 0),
-      withdraw: (prefix) => speaker.withdraw(prefix, 0),
-      withdrawAll: () => speaker.withdrawAll(0),
-      changed: () => {},
-    },
-    createLogger("silent"),
-  );
+  const { speaker, store, gate } = routeStoreOnEth0();
   stops.push(() => gate.stop());
   const wire = (prefix: string) => {
     const route = speaker.table.get(prefix);

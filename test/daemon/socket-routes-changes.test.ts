@@ -2,12 +2,11 @@
  * What the journal appends (issue 15): RouteStore reports the prefixes changed since the last time
  * it was asked, each once, as the route now saved or as removed; never the whole list.
  */
+
 import { afterEach, describe, expect, it } from "vitest";
-import { Gate } from "../../src/daemon/gate.js";
-import { createLogger } from "../../src/daemon/log.js";
-import { RouteStore } from "../../src/daemon/route-store.js";
+import type { RouteStore } from "../../src/daemon/route-store.js";
 import { parsePrefix } from "../../src/speaker/prefix.js";
-import { Speaker } from "../../src/speaker/speaker.js";
+import { routeStoreOnEth0 } from "../helpers/route-store.js";
 
 const stops: (() => void)[] = [];
 afterEach(() => {
@@ -15,25 +14,7 @@ afterEach(() => {
 });
 
 function setUp() {
-  const speaker = new Speaker(
-    {
-      interfaces: [{ name: "eth0", ipv4: { auth: { mode: "none" }, neighbors: [], multicast: true } }],
-      random: () => 0.5,
-      unixSeconds: () => 1_800_000_000,
-    },
-    0,
-  );
-  const routes: RouteStore = new RouteStore({ gate: () => gate, table: () => speaker.table });
-  const gate: Gate = new Gate(
-    routes,
-    {
-      announce: (spec) => speaker.announce(spec, 0),
-      withdraw: (prefix) => speaker.withdraw(prefix, 0),
-      withdrawAll: () => speaker.withdrawAll(0),
-      changed: () => {},
-    },
-    createLogger("silent"),
-  );
+  const { store: routes, gate } = routeStoreOnEth0();
   stops.push(() => gate.stop());
   return routes;
 }

@@ -4,47 +4,25 @@
  * their checks, and listed by `riplet routes` as held. A real Speaker and Gate; the probe is a shell
  * command that passes while a file exists.
  */
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Gate } from "../../src/daemon/gate.js";
-import { createLogger } from "../../src/daemon/log.js";
 import { routesReport } from "../../src/daemon/reports.js";
-import { RouteStore } from "../../src/daemon/route-store.js";
 import { healthCheckOf, type RawCheck } from "../../src/health/config.js";
 import { parsePrefix } from "../../src/speaker/prefix.js";
-import { Speaker } from "../../src/speaker/speaker.js";
 import type { RouteSpec } from "../../src/speaker/table.js";
+import { routeStoreOnEth0 } from "../helpers/route-store.js";
 
-const silent = createLogger("silent");
 const stops: (() => void)[] = [];
 afterEach(() => {
   for (const stop of stops.splice(0)) stop();
 });
 
 function setUp(maintenanceFile?: string) {
-  const speaker = new Speaker(
-    {
-      interfaces: [{ name: "eth0", ipv4: { auth: { mode: "none" }, neighbors: [], multicast: true } }],
-      random: () => 0.5,
-      unixSeconds: () => 1_800_000_000,
-    },
-    0,
-  );
   let now = 0;
-  const routes: RouteStore = new RouteStore({ gate: () => gate, table: () => speaker.table });
-  const gate: Gate = new Gate(
-    routes,
-    {
-      announce: (spec) => speaker.announce(spec, now),
-      withdraw: (prefix) => speaker.withdraw(prefix, now),
-      withdrawAll: () => speaker.withdrawAll(now),
-      changed: () => {},
-    },
-    silent,
-    maintenanceFile,
-  );
+  const { speaker, store: routes, gate } = routeStoreOnEth0({ now: () => now, maintenanceFile });
   stops.push(() => gate.stop());
   const stateOf = (prefix: string) => speaker.table.get(prefix)?.state ?? "absent";
   return { speaker, routes, gate, stateOf, tick: () => now++ };
