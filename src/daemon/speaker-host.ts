@@ -5,7 +5,7 @@
  */
 import { type LinkMonitor, monitorLinks } from "../host/link-monitor.js";
 import { MAX_SEQUENCE, SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
-import { Speaker, type SpeakerOptions } from "../speaker/speaker.js";
+import { Speaker, type SpeakerOptions, type Update } from "../speaker/speaker.js";
 import type { Inbound, SendAction } from "../speaker/types.js";
 import { interfaceNames, readLinks } from "../transport/interfaces.js";
 import { RipTransport } from "../transport/udp.js";
@@ -46,8 +46,11 @@ export class SpeakerHost {
   private linkMonitor?: LinkMonitor;
   private readonly dropLog = new RateLimiter(DROP_LOG_WINDOW_MS);
   private stopped = false;
-  /** An update from tick() is still leaving (paced): the next one waits for it. */
-  private updateLeaving = false;
+  /** A periodic update is still leaving (paced): only triggered updates may start meanwhile. */
+  private periodicLeaving = false;
+  /** A triggered update is still leaving: the next update of any kind waits for it. */
+  private triggeredLeaving = false;
+
   /** updateSent() callers: each waits for an update numbered above `taken` to be handed to the kernel. */
   private sentWaiters: { taken: number; resolve: () => void }[] = [];
 
@@ -184,7 +187,10 @@ export class SpeakerHost {
     const links = readLinks(this.options.interfaces.map((i) => i.name));
     await this.transport.setLinks(links);
     const before = new Set(this.speaker.linkStates().map((l) => l.name));
-    await this.sendUpdate(this.speaker.setLinks(links));
+    const takenBefore = this.speaker.updatesTaken;
+    const actions = this.speaker.setLinks(links);
+    const taken = this.speaker.updatesTaken > takenBefore ? this.speaker.updatesTaken : undefined;
+    await this.sendUpdate({ actions, urgent: [], taken }).all;
     for (const link of links) {
       if (!before.has(link.name)) this.options.log.info({ interface: link.name, ...link }, "interface up");
     }
@@ -194,11 +200,12 @@ export class SpeakerHost {
   /**
    * Sends and re-arms the timer; call after anything that may change what is due. The transport never
    * rejects; afterSend (the daemon's state write) may, and that is the caller's guard's to count.
+   * `urgent` datagrams (Update.urgent) go ahead of those already queued.
    */
-  async send(actions: SendAction[]): Promise<void> {
+  async send(actions: SendAction[], urgent = false): Promise<void> {
     try {
       if (actions.length > 0) {
-        await this.transport.send(actions);
+        await this.transport.send(actions, urgent);
         this.options.afterSend?.();
       }
     } finally {
@@ -206,12 +213,13 @@ export class SpeakerHost {
     }
   }
 
-  /** Arms one timer for the speaker's next due time. */
+  /** Arms one timer for the speaker's next due time (a due periodic waits while one is leaving). */
   wake(): void {
     if (this.stopped) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    const delay = Math.max(0, this.speaker.nextWakeAt() - monotonicMs());
-    this.wakeTimer = setTimeout(this.onWakeGuarded, delay);
+    const at = this.speaker.nextWakeAt({ periodic: !this.periodicLeaving });
+    if (at === Number.POSITIVE_INFINITY) return; // the periodic's end wakes us
+    this.wakeTimer = setTimeout(this.onWakeGuarded, Math.max(0, at - monotonicMs()));
   }
 
   /** The timer fired: whatever is due goes out. If tick() throws, retry in a second, not at once. */
@@ -219,39 +227,61 @@ export class SpeakerHost {
     // BIRD's rule (proto/rip/rip.c rip_iface_timer): no new update while the previous one is still
     // leaving. Changes made meanwhile wait in the table's change set, where a later change of a prefix
     // replaces an earlier one, so updates never pile up in the transport's queue; the end of the one
-    // leaving wakes us again. Answers to Requests do not hold updates back (a Request flood must not
-    // starve our announcements); they are bounded by the Request policy instead.
-    if (this.updateLeaving) return;
-    let actions: SendAction[];
+    // leaving wakes us again. One exception: a triggered update does not wait for a periodic one to
+    // leave (at 100,000 routes that takes seconds): its fresh routes go ahead of the periodic's
+    // datagrams (Update.urgent), the rest queues behind them. Answers to Requests never hold updates
+    // back (a Request flood must not starve our announcements); the Request policy bounds them.
+    if (this.triggeredLeaving) return;
+    let update: Update;
     try {
-      actions = this.speaker.tick(monotonicMs());
+      update = this.speaker.update(monotonicMs(), { periodic: !this.periodicLeaving });
     } catch (error) {
       if (!this.stopped) this.wakeTimer = setTimeout(this.onWakeGuarded, TICK_RETRY_MS);
       throw error;
     }
-    this.updateLeaving = actions.length > 0;
+    const triggered = update.kind === "triggered";
+    const flag = triggered ? "triggeredLeaving" : "periodicLeaving";
+    // Behind a periodic, a triggered update's queued part holds nothing back; its urgent part does.
+    const behindPeriodic = triggered && this.periodicLeaving;
+    if (update.kind !== "none") this[flag] = true;
+    const { urgent, all } = this.sendUpdate(update);
     try {
-      await this.sendUpdate(actions);
+      // errors surface once, from `all` below (urgent's rejection rejects it too)
+      await (behindPeriodic ? urgent : all).catch(() => undefined);
     } finally {
-      this.updateLeaving = false; // send() re-armed the timer; it fires after this
+      if (update.kind !== "none") this[flag] = false;
+      this.wake(); // send() re-armed the timer while the flag still held
     }
+    await all;
   }
 
-  /** Sends an update the speaker built; then whoever waited for the changes it took is told. */
-  private async sendUpdate(actions: SendAction[]): Promise<void> {
-    const taken = this.speaker.updatesTaken;
-    try {
-      await this.send(actions);
-    } finally {
-      this.releaseWaiters(taken);
-    }
+  /**
+   * Sends an update the speaker built: its urgent part ahead of what is queued, the rest behind. Once
+   * both have left, whoever waited for the changes it took is told.
+   */
+  private sendUpdate(update: Pick<Update, "actions" | "urgent" | "taken">): {
+    urgent: Promise<void>;
+    all: Promise<void>;
+  } {
+    const urgent = this.send(update.urgent, true);
+    const all = Promise.all([urgent, this.send(update.actions)]).then(() => undefined);
+    return {
+      urgent,
+      all: all.finally(() => {
+        if (update.taken !== undefined) this.releaseWaiters(update.taken);
+      }),
+    };
   }
 
+  /**
+   * Tells the waiters whose changes update number `taken` carried: those that noted taken − 1. Not
+   * "every waiter below": a triggered update may leave before the periodic update taken before it.
+   */
   private releaseWaiters(taken: number): void {
     if (this.sentWaiters.length === 0) return;
     const still = [];
     for (const waiter of this.sentWaiters) {
-      if (waiter.taken < taken) waiter.resolve();
+      if (waiter.taken === taken - 1) waiter.resolve();
       else still.push(waiter);
     }
     this.sentWaiters = still;
@@ -277,6 +307,7 @@ export class SpeakerHost {
     this.transport.discardQueued();
     if (withdraw) await this.transport.send(this.speaker.shutdown(monotonicMs()));
     this.transport.close();
-    this.releaseWaiters(Number.POSITIVE_INFINITY);
+    for (const waiter of this.sentWaiters) waiter.resolve();
+    this.sentWaiters = [];
   }
 }

@@ -91,9 +91,11 @@ export class UpdateSchedule {
     this.nextPeriodicAt = Math.min(this.nextPeriodicAt, now);
   }
 
-  nextWakeAt(): number {
-    return this.nextTriggeredAt === undefined
-      ? this.nextPeriodicAt
-      : Math.min(this.nextPeriodicAt, this.nextTriggeredAt);
+  /** The next due time; with `periodic` false, only a triggered update's (Infinity when none). */
+  nextWakeAt(periodic = true): number {
+    return Math.min(
+      periodic ? this.nextPeriodicAt : Number.POSITIVE_INFINITY,
+      this.nextTriggeredAt ?? Number.POSITIVE_INFINITY,
+    );
   }
 }

@@ -49,6 +49,13 @@ function sameSpec(a: RouteSpec, b: RouteSpec): boolean {
 export class RouteTable {
   private readonly routes = new Map<string, AnnouncedRoute>();
   private readonly changed = new Set<string>();
+  /**
+   * Prefixes that were not in the table when the last bulk datagrams (a whole-table update or answer)
+   * were built, and so cannot be in them: their updates may overtake those datagrams (see
+   * Speaker.update). A prefix removed since then and back is not fresh: the bulk may still carry it.
+   */
+  private readonly fresh = new Set<string>();
+  private readonly goneSinceBulk = new Set<string>();
   /** Withdrawing routes → when they started to; in that order, since the clock only goes forward. */
   private readonly withdrawing = new Map<string, number>();
 
@@ -62,6 +69,7 @@ export class RouteTable {
     const key = spec.prefix.text;
     const existing = this.routes.get(key);
     if (existing?.state === "active" && sameSpec(existing, spec)) return false;
+    if (!existing && !this.goneSinceBulk.has(key)) this.fresh.add(key);
     this.withdrawing.delete(key);
     this.routes.set(key, record(spec, "active", now));
     this.changed.add(key);
@@ -95,6 +103,7 @@ export class RouteTable {
       this.withdrawing.delete(key);
       this.routes.delete(key);
       this.changed.delete(key);
+      if (!this.fresh.delete(key)) this.goneSinceBulk.add(key);
       this.version++;
     }
     return done;
@@ -128,6 +137,17 @@ export class RouteTable {
 
   withdrawingRoutes(): AnnouncedRoute[] {
     return [...this.withdrawing.keys()].map((key) => this.routes.get(key)!);
+  }
+
+  /** Bulk datagrams were built from the table as it is now: nothing in it is fresh any more. */
+  bulkBuilt(): void {
+    this.fresh.clear();
+    this.goneSinceBulk.clear();
+  }
+
+  /** Not in the table when the last bulk datagrams were built (see `fresh`). */
+  isFresh(prefixText: string): boolean {
+    return this.fresh.has(prefixText);
   }
 
   hasChanges(): boolean {

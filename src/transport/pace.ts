@@ -51,13 +51,32 @@ export interface PaceOptions {
   maxQueued?: number;
 }
 
-interface Lane<T> {
-  queue: T[];
-  /** Index of the next datagram in queue (shifting a 10,000-element array per datagram is quadratic). */
+/** A queue read from `head` (shifting a 10,000-element array per datagram is quadratic). */
+interface Fifo<T> {
+  items: T[];
   head: number;
+}
+
+interface Lane<T> {
+  /** Triggered updates: they leave before anything bulk already queued (see Pacer.push). */
+  urgent: Fifo<T>;
+  /** Periodic updates, full updates to a new link, answers to Requests. */
+  bulk: Fifo<T>;
   tokens: number;
   at: number;
 }
+
+const waitingIn = <T>(q: Fifo<T>): number => q.items.length - q.head;
+const waiting = <T>(lane: Lane<T>): number => waitingIn(lane.urgent) + waitingIn(lane.bulk);
+const peek = <T>(lane: Lane<T>): T | undefined =>
+  lane.urgent.items[lane.urgent.head] ?? lane.bulk.items[lane.bulk.head];
+const queueOf = <T>(lane: Lane<T>): Fifo<T> => (waitingIn(lane.urgent) > 0 ? lane.urgent : lane.bulk);
+const drain = <T>(q: Fifo<T>): T[] => {
+  const out = q.items.slice(q.head);
+  q.items = [];
+  q.head = 0;
+  return out;
+};
 
 export const costOf = (item: Paced): number => item.bytes.length + DATAGRAM_OVERHEAD;
 
@@ -75,39 +94,44 @@ export class Pacer<T extends Paced> {
     this.max = options.maxQueued ?? MAX_QUEUED;
   }
 
-  /** Queues items behind what their lane already holds; returns those refused (the lane was full). */
-  push(items: readonly T[], now: number): T[] {
+  /**
+   * Queues items behind what their lane already holds; returns those refused (the lane was full).
+   * `urgent` items (a triggered update: a VM's announce or withdraw) go ahead of bulk ones already
+   * queued (a 100,000-route periodic update takes seconds to leave; issue 15 measured an announce
+   * waiting 4.6 s behind one), in order among themselves. The caller re-sends what they overtook
+   * once the bulk has left, since an older copy of the same routes may still be in it.
+   */
+  push(items: readonly T[], now: number, urgent = false): T[] {
     const refused: T[] = [];
     const wasEmpty = new Map<Lane<T>, boolean>();
     for (const item of items) {
       const lane = this.lane(item, now);
-      const waiting = lane.queue.length - lane.head;
-      if (!wasEmpty.has(lane)) wasEmpty.set(lane, waiting === 0);
-      if (!wasEmpty.get(lane) && waiting >= this.max) refused.push(item);
-      else lane.queue.push(item);
+      const held = waiting(lane);
+      if (!wasEmpty.has(lane)) wasEmpty.set(lane, held === 0);
+      if (!wasEmpty.get(lane) && held >= this.max) refused.push(item);
+      else (urgent ? lane.urgent : lane.bulk).items.push(item);
     }
     this.dropped += refused.length;
     return refused;
   }
 
-  /** The datagrams that may leave at `now`, in order per lane, removed from the queue. */
+  /** The datagrams that may leave at `now`, urgent first, in order per lane, removed from the queue. */
   take(now: number): T[] {
     const out: T[] = [];
     for (const [key, lane] of this.lanes) {
       this.refill(lane, now);
-      while (lane.head < lane.queue.length) {
-        const item = lane.queue[lane.head]!;
+      for (let item = peek(lane); item !== undefined; item = peek(lane)) {
         const cost = costOf(item);
         // one datagram larger than the whole bucket still goes, once the bucket is full
         if (lane.tokens < Math.min(cost, this.burst)) break;
         lane.tokens -= cost;
-        lane.head++;
+        queueOf(lane).head++;
         out.push(item);
       }
-      if (lane.head >= lane.queue.length) {
-        lane.queue = [];
-        lane.head = 0;
-        if (lane.tokens >= this.burst) this.lanes.delete(key); // idle and full: nothing to remember
+      if (waitingIn(lane.urgent) === 0) drain(lane.urgent);
+      if (waitingIn(lane.bulk) === 0) {
+        drain(lane.bulk);
+        if (waitingIn(lane.urgent) === 0 && lane.tokens >= this.burst) this.lanes.delete(key); // idle and full
       }
     }
     return out;
@@ -117,7 +141,7 @@ export class Pacer<T extends Paced> {
   nextAt(): number | undefined {
     let next: number | undefined;
     for (const lane of this.lanes.values()) {
-      const item = lane.queue[lane.head];
+      const item = peek(lane);
       if (!item) continue;
       const need = Math.min(costOf(item), this.burst) - lane.tokens;
       const at = lane.at + Math.max(0, need) / this.rate;
@@ -129,18 +153,14 @@ export class Pacer<T extends Paced> {
   /** Datagrams waiting, all lanes. */
   get backlog(): number {
     let n = 0;
-    for (const lane of this.lanes.values()) n += lane.queue.length - lane.head;
+    for (const lane of this.lanes.values()) n += waiting(lane);
     return n;
   }
 
   /** Empties every lane (a shutdown's poison update supersedes all of it); returns what was queued. */
   clear(): T[] {
     const out: T[] = [];
-    for (const lane of this.lanes.values()) {
-      out.push(...lane.queue.slice(lane.head));
-      lane.queue = [];
-      lane.head = 0;
-    }
+    for (const lane of this.lanes.values()) out.push(...drain(lane.urgent), ...drain(lane.bulk));
     return out;
   }
 
@@ -149,7 +169,7 @@ export class Pacer<T extends Paced> {
     const out: T[] = [];
     for (const [key, lane] of this.lanes) {
       if (!key.startsWith(`${iface} `)) continue;
-      out.push(...lane.queue.slice(lane.head));
+      out.push(...drain(lane.urgent), ...drain(lane.bulk));
       this.lanes.delete(key);
     }
     return out;
@@ -159,7 +179,7 @@ export class Pacer<T extends Paced> {
     const key = `${item.interface} ${item.family}`;
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { queue: [], head: 0, tokens: this.burst, at: now };
+      lane = { urgent: { items: [], head: 0 }, bulk: { items: [], head: 0 }, tokens: this.burst, at: now };
       this.lanes.set(key, lane);
     }
     return lane;

@@ -182,13 +182,14 @@ export class RipTransport {
    * buffer absorbs; unpaced, 10,000 routes' worth overflowed it and most were lost until the next
    * periodic update (issue 15).
    */
-  send(actions: readonly SendAction[]): Promise<void> {
+  send(actions: readonly SendAction[], urgent = false): Promise<void> {
     if (actions.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const batch = { left: actions.length, done: resolve };
       const refused = this.pacer.push(
         actions.map((action) => ({ ...action, batch })),
         performance.now(),
+        urgent,
       );
       const first = refused[0];
       if (first) {

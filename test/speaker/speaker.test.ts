@@ -184,6 +184,37 @@ describe("Speaker: announcing and withdrawing", () => {
     expect(v2(b).auth).not.toEqual(v2(a).auth);
   });
 
+  it("while a periodic update leaves, only a triggered one is built: a new prefix's part may overtake it, the rest queues behind", () => {
+    const s = speaker();
+    s.announce(route("198.51.100.0/24"), 1000);
+    s.setLinks([LINK]); // the greeting: a whole-table update, so 198.51.100.0/24 is in queued datagrams
+    s.announce(route("203.0.113.0/24"), 2000); // a new VM: in no queued datagram
+    s.withdraw("198.51.100.0/24", 2000); // in the queued full update with metric 1
+    const at = 2000 + FAST_COALESCE_MS;
+    expect(s.nextWakeAt({ periodic: false })).toBe(at);
+    const update = s.update(at + 60_000, { periodic: false }); // the periodic is overdue, and skipped
+    expect(update.kind).toBe("triggered");
+    expect(update.urgent.flatMap((a) => v2(a).entries.map((e) => [e.address, e.metric]))).toEqual([
+      [parseIpv4("203.0.113.0"), 1],
+    ]);
+    expect(update.actions.flatMap((a) => v2(a).entries.map((e) => [e.address, e.metric]))).toEqual([
+      [parseIpv4("198.51.100.0"), 16],
+    ]);
+    // nothing until the periodic has left but the withdrawn route's garbage time
+    expect(s.nextWakeAt({ periodic: false })).toBe(2000 + 120_000);
+    expect(s.update(at + 60_001).kind).toBe("periodic");
+  });
+
+  it("on a link with crypto authentication nothing overtakes (RFC 4822 §3: sequence numbers must not go backwards)", () => {
+    const auth: AuthConfig = { mode: "hmac-sha256", keys: [{ id: 1, secret: Buffer.from("s3cret") }] };
+    const s = speaker({}, auth);
+    s.setLinks([LINK]);
+    s.announce(route("203.0.113.0/24"), 2000);
+    const update = s.update(2000 + FAST_COALESCE_MS, { periodic: false });
+    expect(update.urgent).toEqual([]);
+    expect(update.actions).toHaveLength(1);
+  });
+
   it("rfc mode holds triggered updates 1-5 s apart (RFC 2453 §3.10.1)", () => {
     const s = speaker({ triggered: "rfc", random: () => 0.5 });
     s.setLinks([LINK]);

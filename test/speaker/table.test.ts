@@ -28,6 +28,26 @@ describe("RouteTable", () => {
     expect(t.size).toBe(2);
   });
 
+  it("a prefix is fresh only while no whole-table datagrams built since could carry it", () => {
+    const t = new RouteTable(GARBAGE_MS);
+    t.announce(spec("198.51.100.0/24"), 0);
+    expect(t.isFresh("198.51.100.0/24")).toBe(true); // nothing bulk was built yet
+    t.bulkBuilt(); // a periodic update carries it now
+    expect(t.isFresh("198.51.100.0/24")).toBe(false);
+    t.withdraw("198.51.100.0/24", 1);
+    t.announce(spec("198.51.100.0/24"), 2);
+    expect(t.isFresh("198.51.100.0/24")).toBe(false); // the periodic still holds its older state
+    t.announce(spec("203.0.113.0/24"), 3);
+    expect(t.isFresh("203.0.113.0/24")).toBe(true); // a new VM's subnet: in no queued datagram
+    // withdrawn and collected after the periodic was built, then back: the periodic may still say 16
+    t.withdraw("198.51.100.0/24", 4);
+    t.collectGarbage(4 + GARBAGE_MS);
+    t.announce(spec("198.51.100.0/24"), 5 + GARBAGE_MS);
+    expect(t.isFresh("198.51.100.0/24")).toBe(false);
+    t.bulkBuilt();
+    expect(t.isFresh("203.0.113.0/24")).toBe(false);
+  });
+
   it("its indexes agree with a full scan after any sequence of operations", () => {
     const prefixes = ["198.51.100.0/24", "203.0.113.0/24", "2001:db8:42::/64", "198.18.0.0/15"];
     const op = fc.record({

@@ -126,6 +126,27 @@ describe("Pacer: multi-datagram updates leave at a rate the gateway absorbs", ()
     expect(pacer.nextAt()).toBeUndefined();
   });
 
+  it("urgent datagrams (a VM's announce) leave ahead of a queued periodic update, in their own order", () => {
+    const pacer = new Pacer<ReturnType<typeof datagram>>();
+    const periodic = Array.from({ length: 400 }, () => datagram(504));
+    pacer.push(periodic, 0);
+    pacer.take(0); // the first bucketful leaves; ~390 wait
+    const announce = [datagram(44), datagram(44)];
+    pacer.push(announce, 1, true);
+    const left = drain(pacer, 1);
+    const lastPeriodic = Math.max(
+      ...[...left.entries()].filter(([n]) => n < announce[0]!.n).map(([, t]) => t),
+    );
+    expect(left.get(announce[0]!.n)).toBeLessThanOrEqual(left.get(announce[1]!.n)!);
+    expect(left.get(announce[1]!.n)).toBeLessThan(5); // not the ~1 s the periodic's rest takes
+    expect(lastPeriodic).toBeGreaterThan(500);
+    // urgent datagrams count against the same bound and are cleared with the rest
+    pacer.push([datagram(504)], 2);
+    pacer.push([datagram(44)], 2, true);
+    expect(pacer.backlog).toBe(2);
+    expect(pacer.clear()).toHaveLength(2);
+  });
+
   it("every datagram leaves exactly once, in order per lane (property)", () => {
     fc.assert(
       fc.property(
