@@ -9,13 +9,13 @@
 import { mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
-export const UNIT = "riplet.service";
+const UNIT = "riplet.service";
 /** The socket the unit's ExecStart uses when it names none (the CLI's default). */
 const DEFAULT_SOCKET = "/run/riplet/riplet.sock";
 /** Where a detached daemon logs; /etc/logrotate.d/riplet rotates it with copytruncate. */
 export const DAEMON_LOG_PATH = "/var/log/riplet/daemon.log";
 /** Long enough for a start job queued behind network-online.target on a booting host. */
-export const SERVICE_START_MS = 15_000;
+const SERVICE_START_MS = 15_000;
 const SEE = "see `systemctl status riplet` and `journalctl -u riplet`";
 
 export interface SystemdPaths {
@@ -27,7 +27,7 @@ export interface SystemdPaths {
   systemctl: readonly string[];
 }
 
-export const SYSTEMD_PATHS: SystemdPaths = {
+const SYSTEMD_PATHS: SystemdPaths = {
   booted: "/run/systemd/system",
   unitDirs: ["/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"],
   systemctl: ["/usr/bin/systemctl", "/bin/systemctl"],
