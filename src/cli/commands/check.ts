@@ -13,7 +13,7 @@ import { checkPrivateDir } from "../../daemon/paths.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE } from "../io.js";
 
 const EXAMPLES = `
-The file: -c FILE, else $RIPLET_CONFIG, else ${DEFAULT_CONFIG_PATH} (as the daemon and the hooks).
+The file: -c FILE, else $RIPLET_CONFIG, else ${DEFAULT_CONFIG_PATH}.
 Exit 0 when the daemon would start with it, 2 with the field and line of the first error.
 
 Examples:
