@@ -1,14 +1,13 @@
 /**
  * `riplet check [-c FILE]`: the config checked as the daemon checks it at start and reload (the same
- * parser, in the same child process; every uplink exists now; secret files readable; the state and
- * socket directories private if they exist yet), without starting anything. Like `nginx -t` and
+ * parser and schema; every uplink exists now; secret files readable; the state and socket directories
+ * private if they exist yet), without starting anything. Like `nginx -t` and
  * `bird -p`: the package's postinst starts the service only when this passes.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { Command } from "commander";
 import { ConfigError, checkUplinks, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
-import { parseTextIsolated } from "../../daemon/config-text.js";
 import { checkPrivateDir } from "../../daemon/paths.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE } from "../io.js";
 
@@ -40,11 +39,9 @@ function checkConfig(file: string, warn: (line: string) => void): Checked {
       warn(`warning: secret file ${path} is readable by group or others; chmod 600 it`);
     return readFileSync(path, "utf8").replace(/\r?\n$/, "");
   };
-  const config = checkUplinks(
-    parseConfigText(text, file, readSecret, undefined, parseTextIsolated),
-    text,
-    file,
-  );
+  // parseText in this process: the function the daemon's config child runs, without a second Node.js
+  // start; the child only keeps the YAML parser out of a long-lived heap, and this process is short
+  const config = checkUplinks(parseConfigText(text, file, readSecret), text, file);
   // the daemon creates a missing directory itself; one that exists must already be private (paths.ts)
   const dirs = [
     [dirname(config.state), "state"],
