@@ -40,6 +40,7 @@ interopDescribe("one supervisor: hooks start riplet.service through systemctl wh
   let calls: string;
   let stub: string;
   let hookLog: string;
+  let refuse: string;
   let hosts = 0;
   /** The systemd host of the first two tests: the service's socket is on its /run only. */
   let booted: Child;
@@ -50,29 +51,42 @@ interopDescribe("one supervisor: hooks start riplet.service through systemctl wh
       `interfaces: [${uplinks.map((u) => `{ name: ${u} }`).join(", ")}]\nstate: ${join(dir, path.endsWith("b.yaml") ? "state-b" : "state", "state.json")}\n${extra}`,
     );
 
-  /** systemctl as systemd answers it for this one unit: `start` starts ExecStart once, like a merged job. */
+  /**
+   * systemctl as systemd answers it for this one unit: `start` runs ExecStart once (systemd merges a
+   * second start job into the first), with the unit's Environment=, and fails while `refuse` exists.
+   */
   function writeStub(): void {
     const [binary, ...args] = readUnit().execStart;
     expect(binary).toMatch(/\/riplet$/);
+    const unitText = readFileSync(UNIT_PATH, "utf8");
+    const environment = [...unitText.matchAll(/^Environment=(.*)$/gm)].flatMap((m) =>
+      m[1]!
+        .trim()
+        .split(/\s+/)
+        .map((e) => e.replace(/%n/g, "riplet.service")),
+    );
     const argv = [
+      "env",
+      ...environment,
       process.execPath,
       RIPLET_BIN,
       ...args.map((a) => (a === "/etc/riplet/riplet.yaml" ? config : a)),
     ];
     const script = [
       "#!/bin/sh",
-      "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", // systemd's for services
       `echo "$*" >> ${q(calls)}`,
       'case "$1" in',
       "start)",
       '  [ "$2" = riplet.service ] || { echo "Failed to start $2: Unit $2 not found." >&2; exit 5; }',
+      `  [ -e ${q(refuse)} ] && { echo "Failed to start riplet.service: Unit riplet.service is masked." >&2; exit 1; }`,
       `  if mkdir ${q(join(dir, "started"))} 2>/dev/null; then`,
       "    mkdir -p -m 0755 /run/riplet", // RuntimeDirectory=riplet
       `    setsid ${argv.map(q).join(" ")} >> ${q(join(dir, "journal.log"))} 2>&1 < /dev/null &`,
       `    echo $! > ${q(join(dir, "main.pid"))}`,
       "  fi",
       "  exit 0 ;;",
-      "list-jobs) exit 0 ;;",
+      "list-jobs) exit 0 ;;", // no job on the unit: a SIGTERM is a stop
       '*) echo "stub systemctl: $1 is not stubbed" >&2; exit 1 ;;',
       "esac",
       "",
@@ -155,6 +169,7 @@ interopDescribe("one supervisor: hooks start riplet.service through systemctl wh
     calls = join(dir, "systemctl-calls");
     stub = join(dir, "systemctl");
     hookLog = join(dir, "daemon.log");
+    refuse = join(dir, "refuse-start");
     writeConfig(config, [HOST_IF]);
     writeStub();
     for (const tap of Object.keys(taps))
@@ -165,7 +180,9 @@ interopDescribe("one supervisor: hooks start riplet.service through systemctl wh
   it("two hooks at once start the service through systemctl, once; no daemon of their own", async () => {
     booted = await host(true);
     const holder = booted;
+    const t0 = performance.now();
     const [one, two] = await Promise.all([hookUp(holder, "tapv1"), hookUp(holder, "tapv2")]);
+    const hooksMs = Math.round(performance.now() - t0);
     expect([one, two].map((r) => [r.code, r.stderr])).toEqual([
       [0, ""],
       [0, ""],
@@ -194,6 +211,7 @@ interopDescribe("one supervisor: hooks start riplet.service through systemctl wh
     expect(stubCalls()).toEqual(started);
     expect(await daemons()).toEqual([main]);
     expect(readFileSync(join(dir, "journal.log"), "utf8")).toContain('"daemon started"');
+    console.log(JSON.stringify({ test: "supervisor-systemd", twoHooksWithServiceStartMs: hooksMs }));
   });
 
   it("riplet check and reload refuse a config naming a missing uplink; the running one stays", async () => {
@@ -228,18 +246,34 @@ interopDescribe("one supervisor: hooks start riplet.service through systemctl wh
     await stopDaemon(Number(readFileSync(join(dir, "main.pid"), "utf8")));
   });
 
+  it("a start systemd refuses fails the hook, naming where to look; still no daemon of its own", async () => {
+    writeFileSync(refuse, "");
+    const before = stubCalls().length;
+    const up = await hookUp(booted, "tapv4", [`RIPLET_CONFIG=${config}`]); // a config it could start from
+    expect(up.code).toBe(1);
+    expect(up.stderr).toBe(
+      "riplet hook up tapv4: no daemon on /run/riplet/riplet.sock, and /usr/bin/systemctl start riplet.service: Failed to start riplet.service: Unit riplet.service is masked; see `systemctl status riplet` and `journalctl -u riplet`\n",
+    );
+    expect(stubCalls().slice(before)).toEqual(["start riplet.service"]);
+    expect(await daemons()).toEqual([]);
+    expect(existsSync(hookLog)).toBe(false);
+  });
+
   it("without systemd the hook starts a detached daemon, which logs to its file", async () => {
     const holder = await host(false);
     const before = stubCalls();
     const configB = join(dir, "riplet-b.yaml");
     writeConfig(configB, [HOST_IF]);
+    const t0 = performance.now();
     const up = await hookUp(holder, "tapv4", [`RIPLET_CONFIG=${configB}`]);
+    const hookMs = Math.round(performance.now() - t0);
     expect([up.code, up.stderr]).toEqual([0, ""]);
     expect(stubCalls()).toEqual(before);
     const [pid, ...more] = await daemons();
     expect(more).toEqual([]);
     await waitFor(onGateway(pair, [net("tapv4")]), { timeoutMs: 10_000, what: "the VM's subnet, detached" });
     expect(readFileSync(hookLog, "utf8")).toContain('"daemon started"');
+    console.log(JSON.stringify({ test: "supervisor-detached", hookWithDaemonStartMs: hookMs }));
     await stopDaemon(pid!);
   });
 });

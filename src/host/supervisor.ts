@@ -107,7 +107,8 @@ export async function startService(
   try {
     await deps.run(systemctl, ["start", UNIT], budgetMs);
   } catch (error) {
-    throw new Error(`no daemon on ${socket}, and ${(error as Error).message}; ${SEE}`);
+    const said = (error as Error).message.replace(/\.$/, "");
+    throw new Error(`no daemon on ${socket}, and ${said}; ${SEE}`);
   }
   while (deps.now() < deadline) {
     if (await deps.answers()) return;

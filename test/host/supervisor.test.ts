@@ -135,7 +135,7 @@ describe("starting riplet.service", () => {
   it("a failed start says what systemctl said and where to look, and starts nothing else", async () => {
     const f = fakes({ fails: "/usr/bin/systemctl start riplet.service: Unit riplet.service is masked." });
     await expect(startService("/usr/bin/systemctl", SOCKET, f.deps)).rejects.toThrow(
-      "no daemon on /run/riplet/riplet.sock, and /usr/bin/systemctl start riplet.service: Unit riplet.service is masked.; see `systemctl status riplet` and `journalctl -u riplet`",
+      "no daemon on /run/riplet/riplet.sock, and /usr/bin/systemctl start riplet.service: Unit riplet.service is masked; see `systemctl status riplet` and `journalctl -u riplet`",
     );
     expect(f.ran).toHaveLength(1);
   });
