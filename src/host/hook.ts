@@ -3,8 +3,9 @@
  * (cli/hook-main.ts) loads only this: the control client, iproute2 plumbing, and the config parser
  * only when RIPLET_ADDRESSES is not set. Every millisecond here delays the VM's start.
  * up: link up, addresses on the tap, forwarding on, each network announced with owner=IFNAME, starting
- * the daemon if none runs (through systemd where it runs riplet.service: supervisor.ts); any failure is one line on stderr and a non-zero exit, so QEMU refuses to
- * start a VM nobody could reach. down: withdraw by owner, remove the addresses, exit 0, within 2 s.
+ * the daemon if none runs (through systemd where it runs riplet.service: supervisor.ts); any failure
+ * is one line on stderr and a non-zero exit, so QEMU refuses to start a VM nobody could reach.
+ * down: withdraw by owner, remove the addresses, exit 0, within 2 s.
  */
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, readFileSync } from "node:fs";
