@@ -19,6 +19,8 @@ type Loader = (ctx: CommandContext) => Promise<Command>;
 
 const COMMANDS: Record<string, Loader> = {
   daemon: async (c) => (await import("./commands/daemon.js")).daemonCommand(c.io, c.setExit, c.logLevel),
+  check: async (c) => (await import("./commands/check.js")).checkCommand(c.io, c.setExit),
+  reload: async (c) => (await import("./commands/reload.js")).reloadCommand(c.io, c.setExit, c.socket),
   announce: async (c) => (await import("./commands/announce.js")).announceCommand(c.io, c.setExit, c.socket),
   withdraw: async (c) => (await import("./commands/announce.js")).withdrawCommand(c.io, c.setExit, c.socket),
   routes: async (c) => (await import("./commands/routes.js")).routesCommand(c.io, c.setExit, c.socket),

@@ -13,6 +13,7 @@ import { type Prefix, PrefixError } from "../speaker/prefix.js";
 import type { TriggeredMode } from "../speaker/schedule.js";
 import type { RouteSpec } from "../speaker/table.js";
 import type { AuthConfig, InterfaceConfig } from "../speaker/types.js";
+import { interfaceNames } from "../transport/interfaces.js";
 import { GARBAGE_COLLECTION_MS, ROUTE_TIMEOUT_MS, UPDATE_INTERVAL_MS } from "../wire/constants.js";
 import { configSchema, type RawAuth, type RawConfig } from "./config-schema.js";
 import { lineOf, type Parsed, parseText } from "./config-text.js";
@@ -125,6 +126,30 @@ export function parseConfigText(
   const failAt: Fail = (path, message) => fail(file, text, path, message);
   const config = normalize(parsed.output, failAt, readSecret);
   checkGuestTools(parsed.output, failAt, hasDnsmasq);
+  return config;
+}
+
+/**
+ * Every uplink must exist when the daemon starts or reloads, and when `riplet check` runs: a typo'd
+ * name would otherwise start "fine" and announce nothing (issue 16). Kept out of parseConfigText so
+ * `doctor` and tests can still parse a config written for another host. Returns the config, so a
+ * loader can wrap its parse in it.
+ */
+export function checkUplinks(
+  config: DaemonConfig,
+  text: string,
+  file: string,
+  existing: ReadonlySet<string> = interfaceNames(),
+): DaemonConfig {
+  config.interfaces.forEach((uplink, i) => {
+    if (existing.has(uplink.name)) return;
+    fail(
+      file,
+      text,
+      ["interfaces", i, "name"],
+      `uplink ${uplink.name} does not exist on this host; fix the name (\`ip -br link\` lists them) or create the interface first`,
+    );
+  });
   return config;
 }
 

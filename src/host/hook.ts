@@ -3,17 +3,20 @@
  * (cli/hook-main.ts) loads only this: the control client, iproute2 plumbing, and the config parser
  * only when RIPLET_ADDRESSES is not set. Every millisecond here delays the VM's start.
  * up: link up, addresses on the tap, forwarding on, each network announced with owner=IFNAME, starting
- * the daemon if none runs; any failure is one line on stderr and a non-zero exit, so QEMU refuses to
- * start a VM nobody could reach. down: withdraw by owner, remove the addresses, exit 0, within 2 s.
+ * the daemon if none runs (through systemd where it runs riplet.service: supervisor.ts); any failure
+ * is one line on stderr and a non-zero exit, so QEMU refuses to start a VM nobody could reach.
+ * down: withdraw by owner, remove the addresses, exit 0, within 2 s.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { callDaemon, DaemonUnreachable } from "../control/client.js";
 import type { Reply, Request } from "../control/protocol.js";
 import { DAEMON_NODE_OPTIONS } from "../daemon/node-options.js";
 import { addressesFromEnv, parseTapAddress, type TapAddress } from "./addresses.js";
+import { runCommand } from "./exec.js";
+import { chooseSupervisor, DAEMON_LOG_PATH, openAppendLog, startService } from "./supervisor.js";
 import { configureTap, enableForwarding, interfaceExists, isTunTap, removeAddresses } from "./tap.js";
 
 export interface HookIo {
@@ -26,7 +29,6 @@ export const EXIT_FAILED = 1;
 /** SPEC §6: the downscript never holds QEMU longer than this. */
 const DOWN_BUDGET_MS = 2000;
 const DAEMON_START_MS = 5000;
-const DAEMON_LOG = process.env.RIPLET_LOG ?? "/var/log/riplet/daemon.log";
 
 export interface HookContext {
   ifname: string;
@@ -68,15 +70,39 @@ export function guestOverrides(env: NodeJS.ProcessEnv): { dhcp?: boolean; ra?: b
   return out;
 }
 
-/** Starts `riplet daemon` in the background, logging to DAEMON_LOG, and waits for its socket. */
+const answers = (socket: string) =>
+  callDaemon(socket, { id: 0, op: "status" }, 500).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * The daemon this hook needs, from its supervisor (host/supervisor.ts): riplet.service through
+ * systemctl where systemd runs it, else a detached `riplet daemon`.
+ */
 async function startDaemon(ctx: HookContext): Promise<void> {
+  const supervisor = chooseSupervisor(ctx.socket);
+  if (supervisor.kind === "systemd") {
+    const deps = {
+      run: (file: string, args: readonly string[], timeoutMs: number) => runCommand(file, args, timeoutMs),
+      answers: () => answers(ctx.socket),
+      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+      now: () => Date.now(),
+    };
+    return startService(supervisor.systemctl, ctx.socket, deps);
+  }
+  return startDetached(ctx);
+}
+
+/** Starts `riplet daemon` in the background, logging to its log file, and waits for its socket. */
+async function startDetached(ctx: HookContext): Promise<void> {
   if (!existsSync(ctx.config)) {
     throw new Error(
       `no daemon on ${ctx.socket} and no config at ${ctx.config} to start one; create it or set RIPLET_CONFIG`,
     );
   }
-  mkdirSync(dirname(DAEMON_LOG), { recursive: true });
-  const log = openSync(DAEMON_LOG, "a");
+  const logPath = ctx.env.RIPLET_LOG || DAEMON_LOG_PATH;
+  const log = openAppendLog(logPath);
   const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "bin", "riplet.js");
   const args = [...DAEMON_NODE_OPTIONS, bin, "--socket", ctx.socket, "daemon", "-c", ctx.config];
   const child = spawn(process.execPath, args, {
@@ -84,22 +110,16 @@ async function startDaemon(ctx: HookContext): Promise<void> {
     stdio: ["ignore", log, log],
   });
   child.unref();
+  closeSync(log); // the child has its own copy; this one would only hold the file open
   const deadline = Date.now() + DAEMON_START_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null && child.exitCode !== 0) break; // lost a start race, or a config error
-    try {
-      await callDaemon(ctx.socket, { id: 0, op: "status" }, 500);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    if (await answers(ctx.socket)) return;
+    await new Promise((r) => setTimeout(r, 50));
   }
   // Another hook may have started it at the same moment: one last look before giving up.
-  try {
-    await callDaemon(ctx.socket, { id: 0, op: "status" }, 500);
-  } catch {
-    throw new Error(`the daemon did not come up within ${DAEMON_START_MS / 1000} s; see ${DAEMON_LOG}`);
-  }
+  if (!(await answers(ctx.socket)))
+    throw new Error(`the daemon did not come up within ${DAEMON_START_MS / 1000} s; see ${logPath}`);
 }
 
 /** One request to the daemon, starting it first if none answers. */

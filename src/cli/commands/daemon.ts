@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { Command } from "commander";
 import { ControlSocketInUse } from "../../control/server.js";
-import { ConfigError, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
+import { ConfigError, checkUplinks, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
 import { parseTextIsolated } from "../../daemon/config-text.js";
 import { Daemon } from "../../daemon/daemon.js";
 import { installLastResort } from "../../daemon/last-resort.js";
@@ -53,7 +53,8 @@ async function runDaemon(configPath: string, io: CliIo, logLevel: string): Promi
       );
     }
     // parsed in a child process: a large YAML file's parser garbage would otherwise stay in this heap (issue 15)
-    return parseConfigText(text, configPath, secretReader(log), undefined, parseTextIsolated);
+    const config = parseConfigText(text, configPath, secretReader(log), undefined, parseTextIsolated);
+    return checkUplinks(config, text, configPath); // at start and on every reload: a missing uplink refuses
   };
   let daemon: Daemon;
   try {
