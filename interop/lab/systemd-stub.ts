@@ -11,9 +11,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 
 /** systemd's PATH for services (systemd.exec(5), "Environment variables in spawned processes"). */
-export const SYSTEMD_SERVICE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const SYSTEMD_SERVICE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-export type JobType = "start" | "stop" | "restart" | "reload";
+type JobType = "start" | "stop" | "restart" | "reload";
 
 export interface SystemctlStub {
   /** PATH with the stub first, then systemd's own PATH for services. */

@@ -34,7 +34,7 @@ import {
   waitFor,
 } from "../lab/index.js";
 import { sleep } from "../lab/proc.js";
-import { type SystemctlStub, writeSystemctlStub } from "../lab/systemd-stub.js";
+import { writeSystemctlStub } from "../lab/systemd-stub.js";
 
 const unit = readUnit();
 const UNIT_NAME = "riplet.service";
