@@ -202,6 +202,7 @@ interopDescribe("restarts and upgrades without a route gap (docs/riplet.service,
       await ready(daemon);
       stub.setJob(UNIT_NAME, undefined);
       const firstResponseMs = await firstResponseAfter(tcpdump, host, started.at);
+      const startedLogMs = logTime(daemon, "daemon started") - started.at;
       await sleep(1500);
       const restarted = await restart();
       expect(
@@ -286,6 +287,7 @@ interopDescribe("restarts and upgrades without a route gap (docs/riplet.service,
           restart: restarted,
           replace: replaced,
           execStartToFirstResponseMs: firstResponseMs,
+          execStartToStartedLogMs: startedLogMs,
           replaceExitToFirstResponseMs: replaceResponseMs,
           stopWithdrawnMs,
         }),
@@ -329,6 +331,12 @@ function packetsFrom(tcpdump: Child, host: PairLab["host"]): [number, string][] 
     packets.push([Number(at) * 1000, block]);
   }
   return packets;
+}
+
+/** The epoch ms of the daemon's first log line with message `msg`. */
+function logTime(child: Child, msg: string): number {
+  const line = child.jsonLines().find((l) => l.msg === msg);
+  return line ? new Date(String(line.time)).getTime() : Number.NaN;
 }
 
 const RESPONSE = /RIPv2, Response|ripng-resp/;
