@@ -205,6 +205,12 @@ interopDescribe("restarts and upgrades without a route gap (docs/riplet.service,
       const startedLogMs = logTime(daemon, "daemon started") - started.at;
       await sleep(1500);
       const restarted = await restart();
+      // at once, not at the next periodic update: a whole-table Request and every restored route
+      const sent = packetsFrom(tcpdump, host).filter(([at]) => at >= started.at);
+      expect(sent.some(([, block]) => /RIPv2, Request/.test(block))).toBe(true);
+      const firstV4 = sent.find(([, block]) => /RIPv2, Response/.test(block))?.[1] ?? "";
+      expect(firstV4).toContain(STATIC);
+      expect(firstV4).toContain(OWNED[0]);
       expect(
         restarted.missed,
         `polls missing a route through the restart: ${JSON.stringify(restarted)}`,
