@@ -109,14 +109,16 @@ export async function decideExit(
       timeoutMs,
     );
   });
-  const asked = listJobs(unit).then(
-    (text) => exitKindFromJobs(text, unit),
-    (error: Error): ExitDecision => ({
-      kind: "stop",
-      reason: `systemctl list-jobs failed: ${error.message.split("\n")[0]}`,
-      unit,
-    }),
-  );
+  const asked = Promise.resolve(unit)
+    .then(listJobs) // a listJobs that throws at once is a failure like any other
+    .then(
+      (text) => exitKindFromJobs(text, unit),
+      (error: Error): ExitDecision => ({
+        kind: "stop",
+        reason: `systemctl list-jobs failed: ${error.message.split("\n")[0]}`,
+        unit,
+      }),
+    );
   try {
     return await Promise.race([asked, late]);
   } finally {

@@ -99,6 +99,16 @@ describe("the decision on a signal", () => {
     expect(decision.reason).toBe("systemctl list-jobs failed: Failed to connect to bus: Host is down");
   });
 
+  it("an exec that throws at once (no systemctl binary) is a stop, not a rejection", async () => {
+    const decision = await decideExit(UNIT, () => {
+      throw new Error("spawn systemctl ENOENT");
+    });
+    expect(decision).toMatchObject({
+      kind: "stop",
+      reason: "systemctl list-jobs failed: spawn systemctl ENOENT",
+    });
+  });
+
   it("systemctl hanging is a stop once the timeout passes, not a wait", async () => {
     const t0 = performance.now();
     const decision = await decideExit(UNIT, () => new Promise<string>(() => {}), 50);
