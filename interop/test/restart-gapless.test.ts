@@ -68,6 +68,9 @@ function watchGateway(pair: PairLab, prefixes: string[]) {
   let missed = 0;
   let run = 0;
   let longestRun = 0;
+  /** From the first poll that missed a route to the next that found them all (the gap's upper bound). */
+  let gapSince: number | undefined;
+  let longestGapMs = 0;
   /** The longest time between two polls' answers: a slow machine polls less often than asked. */
   let slowestPollMs = 0;
   const loop = (async () => {
@@ -79,6 +82,11 @@ function watchGateway(pair: PairLab, prefixes: string[]) {
       polls++;
       run = present ? 0 : run + 1;
       if (!present) missed++;
+      if (!present) gapSince ??= last;
+      if (present && gapSince !== undefined) {
+        longestGapMs = Math.max(longestGapMs, Math.round(last - gapSince));
+        gapSince = undefined;
+      }
       longestRun = Math.max(longestRun, run);
       await sleep(Math.max(0, next + POLL_MS - performance.now()));
     }
@@ -87,7 +95,9 @@ function watchGateway(pair: PairLab, prefixes: string[]) {
     stop();
     watching.delete(stop);
     await loop;
-    return { polls, missed, longestGapPolls: longestRun, slowestPollMs };
+    if (gapSince !== undefined)
+      longestGapMs = Math.max(longestGapMs, Math.round(performance.now() - gapSince));
+    return { polls, missed, longestGapPolls: longestRun, longestGapMs, slowestPollMs };
   };
 }
 
