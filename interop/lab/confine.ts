@@ -6,7 +6,7 @@
  * (PrivateTmp, ProtectHome, ...) hides paths riplet never touches and is not reproduced.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { REPO_ROOT } from "./riplet.js";
 
 export const UNIT_PATH = join(REPO_ROOT, "docs", "riplet.service");
@@ -19,6 +19,14 @@ export interface UnitSandbox {
   protectSystem: string | undefined;
   /** ExecStart split into words. */
   execStart: string[];
+  /** ExecReload split into words (empty without one). */
+  execReload: string[];
+  /** KillSignal= as Node names it (systemd's default SIGTERM). */
+  killSignal: NodeJS.Signals;
+  /** TimeoutStopSec= in ms (systemd's default 90 s): how long a stop waits before SIGKILL. */
+  timeoutStopMs: number;
+  /** Every Environment= assignment, with %n (the unit's name) expanded as systemd does. */
+  environment: Record<string, string>;
 }
 
 export function readUnit(path = UNIT_PATH): UnitSandbox {
@@ -35,7 +43,27 @@ export function readUnit(path = UNIT_PATH): UnitSandbox {
     noNewPrivileges: directive("NoNewPrivileges") === "yes",
     protectSystem: directive("ProtectSystem"),
     execStart: (directive("ExecStart") ?? "").split(/\s+/),
+    execReload: (directive("ExecReload") ?? "").split(/\s+/).filter(Boolean),
+    killSignal: (directive("KillSignal") ?? "SIGTERM") as NodeJS.Signals,
+    timeoutStopMs: Number(directive("TimeoutStopSec") ?? 90) * 1000,
+    environment: environment(text, basename(path)),
   };
+}
+
+/**
+ * Environment= lines (several allowed, each one or more VAR=VALUE words, optionally quoted whole);
+ * %n is the unit's full name, as systemd.unit(5) specifiers say. Only what our unit uses is handled.
+ */
+function environment(text: string, unitName: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [, line] of text.matchAll(/^Environment=(.*)$/gm)) {
+    for (const word of (line ?? "").match(/"[^"]*"|\S+/g) ?? []) {
+      const assignment = word.replace(/^"(.*)"$/, "$1").replaceAll("%n", unitName);
+      const eq = assignment.indexOf("=");
+      if (eq > 0) env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
+    }
+  }
+  return env;
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -67,6 +67,10 @@ const REQUESTS = {
   routes: fields({ id, op: v.literal("routes") }),
   status: fields({ id, op: v.literal("status") }),
   reload: fields({ id, op: v.literal("reload") }),
+  // `riplet daemon --replace` (issue 16): the running daemon saves its state, closes its sockets
+  // without withdrawing anything, answers with its pid and exits; the new one waits for that exit.
+  // As privileged as announce: whoever may open the socket may already withdraw every route.
+  handover: fields({ id, op: v.literal("handover") }),
 } as const;
 
 type Op = keyof typeof REQUESTS;

@@ -126,6 +126,8 @@ const REPLIES = {
   routes: v.object({ ...ok, routes: v.array(routeReport) }),
   status: statusReply,
   reload: v.object(ok),
+  /** The old daemon's pid: the new one waits for it to exit before it binds (daemon --replace). */
+  handover: v.object({ ...ok, pid: count }),
 } as const;
 
 export type Op = keyof typeof REPLIES;

@@ -1,7 +1,7 @@
 /**
  * What each control op does (SPEC §4): parse-checked requests in, replies out. A change goes on the
  * wire first and is saved meanwhile; the reply waits for the save, so an acknowledged change is on
- * disk. Lifecycle (start, reload, stop) stays in daemon.ts.
+ * disk. Lifecycle (start, reload, handover, stop) stays in daemon.ts.
  */
 import { errorReply, type Reply, type Request, type RouteIn } from "../control/protocol.js";
 import type { ErrorReply, ReplyTo } from "../control/replies.js";
@@ -33,6 +33,11 @@ export interface ControlOpsDeps {
   /** Resolves once the state file holds every change made so far. */
   persist(): Promise<void>;
   reload(id: Request["id"]): Promise<Reply>;
+  /**
+   * `daemon --replace`: answer with our pid, then end keeping every route (daemon.ts). Absent where
+   * ControlOps runs without a daemon (tests): refused.
+   */
+  handover?(id: Request["id"]): Promise<ReplyTo<"handover">>;
   /** What the control socket refused or cut off (undefined before it listens). */
   control?(): ControlCounters | undefined;
   /** The taps' DHCP/RA servers: started and stopped by the hook op, listed by status. */
@@ -93,6 +98,14 @@ export class ControlOps {
         } satisfies ReplyTo<"status">;
       case "reload":
         return this.deps.reload(request.id);
+      case "handover":
+        return this.deps.handover
+          ? this.deps.handover(request.id)
+          : errorReply(
+              request.id,
+              "INTERNAL",
+              "this riplet cannot hand over; stop it, then start the new one",
+            );
     }
   }
 

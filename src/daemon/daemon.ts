@@ -29,6 +29,11 @@ export interface DaemonDeps {
   loadConfig(): DaemonConfig;
   /** Resolves control.group to a gid. */
   groupId?(name: string): number;
+  /**
+   * `daemon --replace`: asks a daemon answering on the socket to hand over and waits for it to exit;
+   * nothing to do when none answers. Throws when it refuses or does not exit.
+   */
+  takeOver?(socket: string): Promise<void>;
 }
 
 /** One log line per refusal reason a minute; `status` keeps the counts. */
@@ -55,10 +60,16 @@ export class Daemon {
   private gate!: Gate;
   /** The taps' DHCP/RA servers; their files live next to the state file, so they survive restarts. */
   readonly guests: GuestServers;
+  /** Resolves when a new daemon asked us to hand over (`handover` op): the caller then stops us, keeping routes. */
+  readonly handedOver: Promise<void>;
+  private handOver!: () => void;
 
   constructor(private readonly deps: DaemonDeps) {
     this.config = deps.loadConfig();
     this.guard = new Guard(deps.log);
+    this.handedOver = new Promise((resolve) => {
+      this.handOver = resolve;
+    });
     this.guests = new GuestServers({
       dir: join(dirname(this.config.state), "guests"),
       log: deps.log,
@@ -77,6 +88,11 @@ export class Daemon {
       updateSent: () => this.host.updateSent(),
       persist: () => this.persist(),
       reload: (id) => this.reload(id),
+      handover: async (id) => {
+        this.deps.log.info({}, "handover asked by a new riplet daemon");
+        this.handOver(); // the stop waits for this reply to be written (server.ts gives clients a second)
+        return { id, ok: true, pid: process.pid };
+      },
       control: () => this.server?.counters,
       internalErrors: () => ({ total: this.guard.total, byPlace: { ...this.guard.errors } }),
       guests: this.guests,
@@ -94,6 +110,8 @@ export class Daemon {
   async start(): Promise<void> {
     const { log } = this.deps;
     this.checkDirectories();
+    // before the state file is read: the old daemon writes its last state as it hands over
+    await this.deps.takeOver?.(this.config.control.socket);
     const { state, problems } = loadState(this.config.state);
     for (const problem of problems) log.warn({ state: this.config.state }, problem);
     this.savedSequence = state.sequence;
@@ -313,10 +331,12 @@ export class Daemon {
   /**
    * Withdraws every route (unless withdrawOnExit: false), then closes everything. The withdrawal goes
    * out first: the last-resort path (an uncaught fault) gives this about a second, and poisoning the
-   * gateway's routes is what matters most in it.
+   * gateway's routes is what matters most in it. With `keepRoutes` (a restart job, a handover: a new
+   * riplet follows at once) nothing is withdrawn, the state is saved, and `keepRoutes` is logged as why.
    */
-  async stop(): Promise<void> {
-    const withdraw = this.config.withdrawOnExit;
+  async stop(keepRoutes?: string): Promise<void> {
+    const withdraw = keepRoutes === undefined && this.config.withdrawOnExit;
+    if (keepRoutes !== undefined) this.deps.log.info({}, keepRoutes);
     // No new clients from here; the ones connected get up to a second (server.ts), not waited on first.
     const closing = this.server ? stopControlServer(this.server, this.config.control.socket) : undefined;
     this.gate?.stop();
