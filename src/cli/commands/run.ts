@@ -51,7 +51,9 @@ function checkInterfacesExist(names: readonly string[]): void {
   const missing = names.filter((name) => !present.has(name));
   if (missing.length === 0) return;
   const some = [...present].sort().slice(0, 8).join(", ");
-  throw new UsageError(`-i ${missing[0]}: no such interface (there are ${some}${present.size > 8 ? ", ..." : ""})`);
+  throw new UsageError(
+    `-i ${missing[0]}: no such interface (there are ${some}${present.size > 8 ? ", ..." : ""})`,
+  );
 }
 
 function interfacesFrom(options: RunOptions, hasV4: boolean, hasV6: boolean): InterfaceConfig[] {
