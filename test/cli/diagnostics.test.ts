@@ -23,6 +23,7 @@ describe("--json errors are one JSON object on stdout, with the same exit code",
     [[...unreachable, "status", "--json"], 3, "UNREACHABLE", /cannot reach the riplet daemon/],
     [["status", "--bogus", "--json"], 2, "USAGE", /^unknown option '--bogus'$/],
     [["decode", "--json"], 2, "USAGE", /exactly one of --hex HEX or --pcap FILE/],
+    [["decode", "--hex", "zzzz", "--json"], 2, "USAGE", /^--hex zzzz is not hex/],
     [["announce", "foo", "--json"], 2, "USAGE", /argument 1: "foo" is not an IPv4 or IPv6 prefix/],
   ] as const)("%j", async (args, exit, code, message) => {
     const { code: got, out, err } = await cli(...args);
