@@ -2,6 +2,9 @@
  * Diagnostics that fail fast and say what is wrong (issue 16 point 6): each case is what a user
  * typed and what they must see, in-process through runCli.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, jsonLines } from "../helpers/cli.js";
 import { fakeDaemon } from "../helpers/fake-daemon.js";
@@ -68,5 +71,64 @@ describe("riplet help TOPIC", () => {
     const { code, out } = await cli("help", "status");
     expect(code).toBe(0);
     expect(out.join("\n")).toMatch(/^Usage: riplet status /);
+  });
+});
+
+describe("riplet decode --pcap: time, destination and consistent exit codes", () => {
+  const fixture = new URL("../fixtures/bird-ripng.pcap", import.meta.url).pathname;
+  const dir = mkdtempSync(join(tmpdir(), "riplet-decode-"));
+  const whole = readFileSync(fixture);
+
+  it("prints each datagram's capture time and destination, in text and JSON", async () => {
+    const text = await cli("decode", "--pcap", fixture);
+    expect(text.code).toBe(0);
+    expect(text.out[0]).toBe(
+      "frame 1  2026-11-28T06:10:47.813051Z  [fe80::ff:fe00:1]:521 → ff02::9  RIPng v1  request  whole table",
+    );
+    const [first] = jsonLines((await cli("decode", "--pcap", fixture, "--json")).out);
+    expect(first).toMatchObject({
+      frame: 1,
+      time: "2026-11-28T06:10:47.813051Z",
+      source: "fe80::ff:fe00:1",
+      sourcePort: 521,
+      destination: "ff02::9",
+      family: "ipv6",
+      command: "request",
+    });
+  });
+
+  it("decodes what is whole of a truncated capture, then says where it ends, exit 1", async () => {
+    const cut = join(dir, "cut.pcap");
+    writeFileSync(cut, whole.subarray(0, whole.length - 10));
+    const all = (await cli("decode", "--pcap", fixture)).out.filter((l) => l.startsWith("frame"));
+    const { code, out, err } = await cli("decode", "--pcap", cut);
+    expect(code).toBe(1);
+    expect(out.filter((l) => l.startsWith("frame"))).toEqual(all.slice(0, -1));
+    expect(err).toEqual([expect.stringMatching(/^riplet decode: .*cut\.pcap is truncated at byte \d+ /)]);
+    const json = await cli("decode", "--pcap", cut, "--json");
+    expect(json.code).toBe(1);
+    expect(jsonLines(json.out).at(-1)).toMatchObject({ ok: false, error: { code: "TRUNCATED" } });
+  });
+
+  it("refuses a missing file and a file that is not a capture alike: one line, exit 2", async () => {
+    const garbage = join(dir, "garbage.pcap");
+    writeFileSync(garbage, Buffer.from("this is not a capture at all\n"));
+    for (const [file, message] of [
+      [join(dir, "missing.pcap"), /cannot read .*missing\.pcap: ENOENT$/],
+      [garbage, /garbage\.pcap is not a capture riplet can read: not a pcap or pcapng file/],
+    ] as const) {
+      const { code, out, err } = await cli("decode", "--pcap", file);
+      expect(code).toBe(2);
+      expect(out).toEqual([]);
+      expect(err).toEqual([expect.stringMatching(message)]);
+    }
+  });
+
+  it("documents the exit codes and JSON fields in its help, without pointing at a SPEC file", async () => {
+    const help = (await cli("help", "decode")).out.join("\n");
+    expect(help).toMatch(/cut short .* exit status is 1/s);
+    expect(help).toMatch(/destination/);
+    for (const name of ["decode", "listen", "query", "daemon", "status", "routes", "run", "doctor"])
+      expect((await cli("help", name)).out.join("\n")).not.toMatch(/SPEC/);
   });
 });

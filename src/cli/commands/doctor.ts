@@ -1,6 +1,6 @@
 /** `riplet doctor`: walk the path from daemon to gateway and say what is wrong (SPEC §8). */
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { type DaemonConfig, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
 import { runChecks } from "../../doctor/checks.js";
 import { observe } from "../../doctor/probe.js";
@@ -13,10 +13,10 @@ export function doctorCommand(io: CliIo, setExit: (code: number) => void, socket
       "Checks, in order: the daemon answers; each uplink is up with an address; the tap (if given) exists, is up and addressed; forwarding is on; rp_filter and the firewall let RIP and the VM's traffic through; a RIP neighbour was heard on each uplink; the gateway's answer to a Request includes our prefixes. Each line: ok, warn or fail, and the fix.",
     )
     .argument("[ifname]", "a VM tap to check too")
-    .option(
-      "-c, --config <file>",
-      "daemon config (uplinks and keys)",
-      process.env.RIPLET_CONFIG ?? DEFAULT_CONFIG_PATH,
+    .addOption(
+      new Option("-c, --config <file>", "daemon config (uplinks and keys)")
+        .env("RIPLET_CONFIG")
+        .default(DEFAULT_CONFIG_PATH),
     )
     .option(
       "--gateway <address>",

@@ -9,7 +9,7 @@ import { query, sourceAddressFor } from "../../transport/passive.js";
 import { INFINITY_METRIC, RIPNG_VERSION } from "../../wire/constants.js";
 import * as ripng from "../../wire/ripng.js";
 import { dissect } from "../dissect.js";
-import { printDatagram } from "../format.js";
+import { JSON_FIELDS_HELP, printDatagram } from "../format.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from "../io.js";
 import { AUTH_MODES, collect, parseAuth, parseInteger, parseKey } from "../options.js";
 
@@ -29,7 +29,8 @@ Examples:
 
 The Request goes from UDP 520 (521 for RIPng) because BIRD ignores RIP packets from any other port;
 without root it falls back to a random port and only FRR will answer. A gateway that requires
-authentication only answers a Request signed with --auth/--key.`;
+authentication only answers a Request signed with --auth/--key.
+${JSON_FIELDS_HELP}`;
 
 function familyOf(address: string): Family {
   const bare = address.replace(/%.*$/, "");
@@ -94,8 +95,10 @@ async function runQuery(address: string, options: QueryOptions, io: CliIo): Prom
   heard.forEach((h, i) => {
     const view = dissect(h.bytes, h.family, keys, {
       frame: i + 1,
+      time: new Date(h.receivedAt).toISOString(),
       source: withoutZone(h.source),
       sourcePort: h.sourcePort,
+      destination: withoutZone(source),
     });
     printDatagram(io, view, options.json);
   });
@@ -116,7 +119,7 @@ export function queryCommand(io: CliIo, setExit: (code: number) => void): Comman
       "key to sign with (ID:SECRET) and to check answers with (repeatable)",
       collect,
     )
-    .option("--json", "one JSON object per Response datagram (SPEC §3)")
+    .option("--json", "one JSON object per Response datagram (fields below)")
     .option("--timeout <seconds>", "how long to wait for an answer", "3")
     .addHelpText("after", EXAMPLES)
     .action(async (address: string, options: QueryOptions) => setExit(await runQuery(address, options, io)));
