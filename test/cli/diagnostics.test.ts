@@ -132,3 +132,20 @@ describe("riplet decode --pcap: time, destination and consistent exit codes", ()
       expect((await cli("help", name)).out.join("\n")).not.toMatch(/SPEC/);
   });
 });
+
+describe("RIPLET_CONFIG", () => {
+  it("is in daemon's and doctor's help, and the daemon reads it when -c is not given", async () => {
+    for (const name of ["daemon", "doctor"])
+      expect((await cli("help", name)).out.join("\n")).toMatch(/env: RIPLET_CONFIG/);
+    const before = process.env.RIPLET_CONFIG;
+    process.env.RIPLET_CONFIG = "/nonexistent/riplet-env.yaml";
+    try {
+      const { code, err } = await cli("daemon");
+      expect(code).toBe(2);
+      expect(err).toEqual([expect.stringMatching(/cannot read \/nonexistent\/riplet-env\.yaml/)]);
+    } finally {
+      if (before === undefined) delete process.env.RIPLET_CONFIG;
+      else process.env.RIPLET_CONFIG = before;
+    }
+  });
+});

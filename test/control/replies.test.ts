@@ -115,6 +115,14 @@ describe("control replies: the daemon's own replies pass the schemas unchanged",
       });
       const status = seen.get("five") as { neighbors: unknown[]; guests: unknown[]; healthChecks: unknown[] };
       expect(status.neighbors).toHaveLength(2);
+      // contract 5: the daemon's version (package.json), uptime and held routes (the checked one)
+      const { createRequire } = await import("node:module");
+      const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+      expect(status).toMatchObject({
+        version: pkg.version,
+        uptimeSeconds: expect.any(Number),
+        routes: { held: 1 },
+      });
       expect(status.guests).toEqual([GUEST]);
       expect(status.healthChecks).toHaveLength(1);
       expect(seen.get("9")).toMatchObject({ ok: false, error: { code: "MULTICAST" } });
