@@ -24,8 +24,8 @@ export function heldRoutes(speaker: Speaker, store: RouteStore): StoredRoute[] {
 export function routesReport(speaker: Speaker, wanted: WantedRoutes): RouteReport[] {
   const now = monotonicMs();
   const checks = new Map(wanted.checks.map((c) => [c.prefix, c]));
-  // a route being withdrawn is no longer asked for: "config", as before the store (issue 15)
-  const sourceOf = (prefix: string): RouteReport["source"] => wanted.store.get(prefix)?.source ?? "config";
+  // a route being withdrawn is no longer asked for; the store remembers who had asked (issue 16)
+  const sourceOf = (prefix: string): RouteReport["source"] => wanted.store.sourceOf(prefix) ?? "config";
   const healthOf = (prefix: string) => {
     const health = checks.get(prefix)?.health;
     return health === undefined ? {} : { health };

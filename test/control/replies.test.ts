@@ -111,7 +111,11 @@ describe("control replies: the daemon's own replies pass the schemas unchanged",
       expect(seen.get("1")).toEqual({ id: 1, ok: true, announced: ["198.51.100.0/24", "2001:db8:42::/48"] });
       expect(seen.get("2")).toMatchObject({ held: ["198.18.0.0/24"] });
       expect(seen.get("4")).toMatchObject({
-        routes: expect.arrayContaining([expect.objectContaining({ state: "held" })]),
+        routes: expect.arrayContaining([
+          expect.objectContaining({ state: "held" }),
+          // withdrawn over the socket: still its source while the wire carries it (issue 16, not "config")
+          expect.objectContaining({ prefix: "2001:db8:42::/48", state: "withdrawing", source: "socket" }),
+        ]),
       });
       const status = seen.get("five") as { neighbors: unknown[]; guests: unknown[]; healthChecks: unknown[] };
       expect(status.neighbors).toHaveLength(2);
