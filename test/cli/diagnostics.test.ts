@@ -149,3 +149,22 @@ describe("RIPLET_CONFIG", () => {
     }
   });
 });
+
+// Sends one Request from UDP 520 to 127.0.0.2, where nothing answers: root only (the RIP port).
+describe.runIf(process.getuid?.() === 0)("riplet query with auth and no answer", () => {
+  it("says FRR never answers signed Requests and points at riplet listen --key", async () => {
+    const args = ["query", "127.0.0.2", "-i", "lo", "--timeout", "1", "--auth", "md5", "--key", "3:s3cret"];
+    const { code, err } = await cli(...args);
+    expect(code).toBe(1);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(
+      /^riplet query: no answer from 127\.0\.0\.2 within 1 s; FRR's ripd never answers an authenticated Request .*riplet listen -i lo --key 3:SECRET$/,
+    );
+    expect(err[0]).not.toContain("s3cret"); // the secret stays out of logs
+    const plain = await cli("query", "127.0.0.2", "-i", "lo", "--timeout", "1", "--json");
+    expect(plain.code).toBe(1);
+    expect(jsonLines(plain.out)).toEqual([
+      { ok: false, error: { code: "NO_ANSWER", message: "no answer from 127.0.0.2 within 1 s" } },
+    ]);
+  });
+});
