@@ -168,3 +168,43 @@ describe.runIf(process.getuid?.() === 0)("riplet query with auth and no answer",
     ]);
   });
 });
+
+describe("announce and withdraw check prefixes before connecting", () => {
+  const dir = mkdtempSync(join(tmpdir(), "riplet-prefixes-"));
+  const file = join(dir, "vms.txt");
+  writeFileSync(file, "# VMs\n198.51.100.0/24\n\n203.0.113.7\n");
+  const cases = [
+    [
+      ["announce", "198.51.100.0/24", "198.51.100.7"],
+      /^argument 2: 198\.51\.100\.7 has no prefix length; write it as CIDR, e\.g\. 198\.51\.100\.7\/32$/,
+    ],
+    [
+      ["withdraw", "2001:db8::1"],
+      /^argument 1: 2001:db8::1 has no prefix length; write it as CIDR, e\.g\. 2001:db8::1\/128$/,
+    ],
+    [
+      ["announce", "--file", file],
+      /vms\.txt:4: 203\.0\.113\.7 has no prefix length; write it as CIDR, e\.g\. 203\.0\.113\.7\/32$/,
+    ],
+    [["withdraw", "--file", file], /vms\.txt:4: 203\.0\.113\.7 has no prefix length/],
+  ] as const;
+
+  it.each(cases)("%j with no daemon: the prefix error, exit 2, not 'cannot reach'", async (args, message) => {
+    const { code, err } = await cli("--socket", "/nonexistent/riplet.sock", ...args);
+    expect(code).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]!.replace(/^riplet \w+: /, "")).toMatch(message);
+  });
+
+  it.each(cases)("%j with a daemon: the same error, and nothing is sent", async (args, message) => {
+    const daemon = await fakeDaemon();
+    try {
+      const { code, err } = await cli("--socket", daemon.socket, ...args);
+      expect(code).toBe(2);
+      expect(err[0]!.replace(/^riplet \w+: /, "")).toMatch(message);
+      expect(daemon.asked).toEqual([]);
+    } finally {
+      await daemon.close();
+    }
+  });
+});
