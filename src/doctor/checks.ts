@@ -29,6 +29,18 @@ export interface NeighborObservation {
   lastHeard: number | null;
 }
 
+/**
+ * A Request for `prefixes` to the gateway of their family (RIPv2 or RIPng): `metrics` is prefix →
+ * metric from its answer (absent: no answer); no `address`: no gateway of that family to ask.
+ */
+export interface GatewayObservation {
+  family: "ipv4" | "ipv6";
+  address?: string;
+  prefixes: string[];
+  metrics?: Record<string, number>;
+  error?: string;
+}
+
 export interface Observations {
   socket: string;
   daemon:
@@ -40,6 +52,10 @@ export interface Observations {
         sequence?: { value: number; exhausted: boolean };
       }
     | { reachable: false; error: string };
+  /** Why the config given could not be read; the daemon's uplinks are checked instead when it runs. */
+  configError?: string;
+  /** Where the uplinks to check came from: the config read, the running daemon, or nowhere. */
+  uplinksFrom?: "config" | "daemon" | "none";
   uplinks: LinkObservation[];
   tap?: LinkObservation;
   forwarding: { ipv4: string; ipv6: string };
@@ -47,8 +63,8 @@ export interface Observations {
   rpFilter: Record<string, string>;
   /** Firewall rules that would drop RIP, as found in nft / iptables output; undefined when no tool ran. */
   firewall?: { tool: string; drops: string[] };
-  /** The gateway's answer to a specific Request for our prefixes: prefix → metric; undefined: no answer. */
-  gateway?: { address: string; metrics?: Record<string, number>; error?: string };
+  /** Per family announced: the gateway asked about our prefixes, and its answer. */
+  gateways?: GatewayObservation[];
   /** The tap's DHCP/RA server (only with a tap to check). */
   guests?: GuestObservation;
 }
@@ -80,7 +96,22 @@ function checkDaemon(o: Observations): CheckResult {
   );
 }
 
+/** A config given (-c or RIPLET_CONFIG) that could not be read: said once, as a warning. */
+function checkConfig(o: Observations): CheckResult[] {
+  if (!o.configError) return [];
+  const instead = o.uplinksFrom === "daemon" ? "; the running daemon's uplinks are checked instead" : "";
+  return [warn("config", `${o.configError}${instead}`, "give the daemon's config: riplet doctor -c FILE")];
+}
+
 function checkUplinks(o: Observations): CheckResult[] {
+  if (o.uplinks.length === 0 && o.uplinksFrom === "none")
+    return [
+      fail(
+        "uplink",
+        "no uplinks to check: no daemon answers and no config was read",
+        "start the daemon (systemctl start riplet, or riplet daemon -c FILE), or give riplet doctor -c FILE",
+      ),
+    ];
   if (o.uplinks.length === 0)
     return [
       fail(
@@ -202,11 +233,19 @@ function checkNeighbors(o: Observations): CheckResult[] {
   );
 }
 
-function checkGatewayHasRoutes(o: Observations): CheckResult[] {
-  if (!o.daemon.reachable || o.daemon.routes.length === 0) return [];
-  const gw = o.gateway;
-  if (!gw)
-    return [warn("gateway", "no gateway address to ask", "give one: riplet doctor --gateway 192.0.2.1")];
+const PROTOCOL = { ipv4: "RIPv2", ipv6: "RIPng" } as const;
+const EXAMPLE_GATEWAY = { ipv4: "192.0.2.1", ipv6: "fe80::1%eth0" } as const;
+
+function checkGateway(gw: GatewayObservation): CheckResult[] {
+  const asked = `${PROTOCOL[gw.family]} Request for ${gw.prefixes.join(", ")}`;
+  if (gw.address === undefined)
+    return [
+      warn(
+        "gateway",
+        `no ${PROTOCOL[gw.family]} gateway to send a ${asked}: none heard`,
+        `give one: riplet doctor --gateway ${EXAMPLE_GATEWAY[gw.family]}`,
+      ),
+    ];
   if (gw.error)
     return [
       warn(
@@ -219,24 +258,29 @@ function checkGatewayHasRoutes(o: Observations): CheckResult[] {
     return [
       warn(
         "gateway",
-        `${gw.address} did not answer a Request for our prefixes (BIRD, and FRR with MD5, answer none)`,
-        "look on the gateway: FRR `show ip rip`, BIRD `birdc show route protocol rip4`",
+        `${gw.address} did not answer a ${asked} (BIRD answers no such Request, FRR no signed one)`,
+        gw.family === "ipv4"
+          ? "look on the gateway: FRR `show ip rip`, BIRD `birdc show route protocol rip4`"
+          : "look on the gateway: FRR `show ipv6 ripng`, BIRD `birdc show route protocol rip6`",
       ),
     ];
   }
-  const v6 = gw.address.includes(":");
-  return o.daemon.routes
-    .filter((prefix) => prefix.includes(":") === v6)
-    .map((prefix) => {
-      const metric = gw.metrics![prefix];
-      if (metric !== undefined && metric < 16)
-        return ok("gateway", `${gw.address} has ${prefix} (metric ${metric})`);
-      return fail(
-        "gateway",
-        `${gw.address} does not have ${prefix}`,
-        "check auth keys and versions on both sides: riplet status shows drops, the gateway's log shows why it refused",
-      );
-    });
+  return gw.prefixes.map((prefix) => {
+    const metric = gw.metrics![prefix];
+    if (metric !== undefined && metric < 16)
+      return ok("gateway", `${gw.address} has ${prefix} (metric ${metric})`);
+    return fail(
+      "gateway",
+      `${gw.address} does not have ${prefix}`,
+      "check auth keys and versions on both sides: riplet status shows drops, the gateway's log shows why it refused",
+    );
+  });
+}
+
+/** The gateway of each family we announce has our prefixes (the tap's, or all of them). */
+function checkGatewayHasRoutes(o: Observations): CheckResult[] {
+  if (!o.daemon.reachable || o.daemon.routes.length === 0) return [];
+  return (o.gateways ?? []).flatMap(checkGateway);
 }
 
 /** RFC 4822 §3: at 2^32 − 1 the sequence number cannot grow; peers drop what we sign as replays. */
@@ -255,6 +299,7 @@ export function runChecks(o: Observations): CheckResult[] {
   return [
     checkDaemon(o),
     ...checkSequence(o),
+    ...checkConfig(o),
     ...checkUplinks(o),
     ...checkTap(o),
     ...checkGuests(o.guests),

@@ -10,7 +10,7 @@ export function doctorCommand(io: CliIo, setExit: (code: number) => void, socket
   return new Command("doctor")
     .summary("check the path from a VM's tap to the gateway, step by step")
     .description(
-      "Checks, in order: the daemon answers; each uplink is up with an address; the tap (if given) exists, is up and addressed; forwarding is on; rp_filter and the firewall let RIP and the VM's traffic through; a RIP neighbour was heard on each uplink; the gateway's answer to a Request includes our prefixes. Each line: ok, warn or fail, and the fix.",
+      "Checks, in order: the daemon answers; the config (-c) reads, else the running daemon says which uplinks it has; each uplink is up with an address; the tap (if given) exists, is up and addressed; forwarding is on; rp_filter and the firewall let RIP and the VM's traffic through; a RIP neighbour was heard on each uplink; the gateway's answer to a Request includes our prefixes (the tap's, IPv4 by RIPv2 and IPv6 by RIPng). Each line: ok, warn or fail, and the fix.",
     )
     .argument("[ifname]", "a VM tap to check too")
     .addOption(
@@ -28,20 +28,18 @@ export function doctorCommand(io: CliIo, setExit: (code: number) => void, socket
       "\nExamples:\n  sudo riplet doctor tap0\n  sudo riplet doctor --gateway 192.0.2.1 --json",
     )
     .action(
-      async (ifname: string | undefined, options: { config: string; gateway?: string; json?: boolean }) => {
-        let config: DaemonConfig | undefined;
-        try {
-          config = parseConfigText(readFileSync(options.config, "utf8"), options.config, (path) =>
-            readFileSync(path, "utf8").trim(),
-          );
-        } catch (error) {
-          io.err(
-            `riplet doctor: ${(error as Error).message.replace(/^Error: /, "")} (uplink checks skipped)`,
-          );
-        }
+      async (
+        ifname: string | undefined,
+        options: { config: string; gateway?: string; json?: boolean },
+        command: Command,
+      ) => {
+        // the default path may well be absent: then the running daemon says which uplinks it has
+        const given = command.getOptionValueSource("config") !== "default";
+        const { config, error } = readConfig(options.config, given);
         const observations = await observe({
           socket: socket(),
-          config,
+          ...(config ? { config } : {}),
+          ...(error ? { configError: error } : {}),
           tap: ifname,
           gateway: options.gateway,
         });
@@ -53,4 +51,16 @@ export function doctorCommand(io: CliIo, setExit: (code: number) => void, socket
         setExit(results.some((r) => r.status === "fail") ? EXIT_FAILED : EXIT_OK);
       },
     );
+}
+
+/** The config, or why it could not be read; a missing file at the default path is no error. */
+function readConfig(path: string, given: boolean): { config?: DaemonConfig; error?: string } {
+  try {
+    return {
+      config: parseConfigText(readFileSync(path, "utf8"), path, (file) => readFileSync(file, "utf8").trim()),
+    };
+  } catch (error) {
+    if (!given && (error as NodeJS.ErrnoException).code === "ENOENT") return {};
+    return { error: (error as Error).message.replace(/^Error: /, "") };
+  }
 }
