@@ -128,7 +128,8 @@ describe("riplet decode --pcap: time, destination and consistent exit codes", ()
     const help = (await cli("help", "decode")).out.join("\n");
     expect(help).toMatch(/cut short .* exit status is 1/s);
     expect(help).toMatch(/destination/);
-    for (const name of ["decode", "listen", "query", "daemon", "status", "routes", "run", "doctor"])
+    const every = ["daemon", "announce", "withdraw", "routes", "status", "hook", "decode", "doctor", "demo"];
+    for (const name of [...every, "run", "listen", "query", "completion"])
       expect((await cli("help", name)).out.join("\n")).not.toMatch(/SPEC/);
   });
 });
