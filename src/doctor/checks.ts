@@ -4,6 +4,7 @@
  * (probe.ts gathers it), so each one is testable on its own.
  */
 import { SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
+import { checkGateway, type GatewayObservation } from "./gateway.js";
 import { checkGuests, type GuestObservation } from "./guests.js";
 
 type Verdict = "ok" | "warn" | "fail";
@@ -27,18 +28,6 @@ export interface NeighborObservation {
   interface: string;
   family: "ipv4" | "ipv6";
   lastHeard: number | null;
-}
-
-/**
- * A Request for `prefixes` to the gateway of their family (RIPv2 or RIPng): `metrics` is prefix →
- * metric from its answer (absent: no answer); no `address`: no gateway of that family to ask.
- */
-export interface GatewayObservation {
-  family: "ipv4" | "ipv6";
-  address?: string;
-  prefixes: string[];
-  metrics?: Record<string, number>;
-  error?: string;
 }
 
 export interface Observations {
@@ -231,50 +220,6 @@ function checkNeighbors(o: Observations): CheckResult[] {
       );
     }),
   );
-}
-
-const PROTOCOL = { ipv4: "RIPv2", ipv6: "RIPng" } as const;
-const EXAMPLE_GATEWAY = { ipv4: "192.0.2.1", ipv6: "fe80::1%eth0" } as const;
-
-function checkGateway(gw: GatewayObservation): CheckResult[] {
-  const asked = `${PROTOCOL[gw.family]} Request for ${gw.prefixes.join(", ")}`;
-  if (gw.address === undefined)
-    return [
-      warn(
-        "gateway",
-        `no ${PROTOCOL[gw.family]} gateway to send a ${asked}: none heard`,
-        `give one: riplet doctor --gateway ${EXAMPLE_GATEWAY[gw.family]}`,
-      ),
-    ];
-  if (gw.error)
-    return [
-      warn(
-        "gateway",
-        `could not ask ${gw.address}: ${gw.error}`,
-        "run riplet doctor as root, on the host itself",
-      ),
-    ];
-  if (!gw.metrics) {
-    return [
-      warn(
-        "gateway",
-        `${gw.address} did not answer a ${asked} (BIRD answers no such Request, FRR no signed one)`,
-        gw.family === "ipv4"
-          ? "look on the gateway: FRR `show ip rip`, BIRD `birdc show route protocol rip4`"
-          : "look on the gateway: FRR `show ipv6 ripng`, BIRD `birdc show route protocol rip6`",
-      ),
-    ];
-  }
-  return gw.prefixes.map((prefix) => {
-    const metric = gw.metrics![prefix];
-    if (metric !== undefined && metric < 16)
-      return ok("gateway", `${gw.address} has ${prefix} (metric ${metric})`);
-    return fail(
-      "gateway",
-      `${gw.address} does not have ${prefix}`,
-      "check auth keys and versions on both sides: riplet status shows drops, the gateway's log shows why it refused",
-    );
-  });
 }
 
 /** The gateway of each family we announce has our prefixes (the tap's, or all of them). */

@@ -1,5 +1,5 @@
 /**
- * The doctor's last question: does the gateway have our prefixes? Asked with a Request for those
+ * The doctor's last question, asked and judged: does the gateway have our prefixes? Asked with a Request for those
  * entries (RFC 2453 §3.9.1, RFC 2080 §2.4.1: answered without split horizon), IPv4 prefixes by RIPv2
  * to an IPv4 gateway and IPv6 prefixes by RIPng to an IPv6 one (usually the link-local neighbour).
  */
@@ -18,9 +18,21 @@ import {
 import { INFINITY_METRIC, RIPNG_VERSION } from "../wire/constants.js";
 import * as ripng from "../wire/ripng.js";
 import * as ripv2 from "../wire/ripv2.js";
-import type { GatewayObservation, NeighborObservation } from "./checks.js";
+import type { CheckResult, NeighborObservation } from "./checks.js";
 
 type Family = "ipv4" | "ipv6";
+
+/**
+ * A Request for `prefixes` to the gateway of their family (RIPv2 or RIPng): `metrics` is prefix →
+ * metric from its answer (absent: no answer); no `address`: no gateway of that family to ask.
+ */
+export interface GatewayObservation {
+  family: "ipv4" | "ipv6";
+  address?: string;
+  prefixes: string[];
+  metrics?: Record<string, number>;
+  error?: string;
+}
 
 function requestFor(family: Family, prefixes: readonly string[], auth: AuthConfig): Uint8Array {
   const parts = prefixes.map((p) => {
@@ -149,4 +161,53 @@ export async function observeGateways(q: GatewayQuestion): Promise<GatewayObserv
     out.push({ family, address, prefixes, ...(metrics ? { metrics } : {}), ...(error ? { error } : {}) });
   }
   return out;
+}
+
+const PROTOCOL = { ipv4: "RIPv2", ipv6: "RIPng" } as const;
+const EXAMPLE_GATEWAY = { ipv4: "192.0.2.1", ipv6: "fe80::1%eth0" } as const;
+
+function result(status: CheckResult["status"], message: string, fix?: string): CheckResult {
+  return { check: "gateway", status, message, ...(fix ? { fix } : {}) };
+}
+
+/** The gateway has each prefix asked about; why we cannot tell, when we cannot. */
+export function checkGateway(gw: GatewayObservation): CheckResult[] {
+  const about = gw.prefixes.join(", ");
+  if (gw.address === undefined)
+    return [
+      result(
+        "warn",
+        `no ${PROTOCOL[gw.family]} neighbour heard to ask about ${about}`,
+        `give one: riplet doctor --gateway ${EXAMPLE_GATEWAY[gw.family]}`,
+      ),
+    ];
+  if (gw.error)
+    return [
+      result(
+        "warn",
+        `could not ask ${gw.address}: ${gw.error}`,
+        "run riplet doctor as root, on the host itself",
+      ),
+    ];
+  if (!gw.metrics) {
+    return [
+      result(
+        "warn",
+        `${gw.address} did not answer a ${PROTOCOL[gw.family]} Request for ${about} (BIRD answers no such Request, FRR no signed one)`,
+        gw.family === "ipv4"
+          ? "look on the gateway: FRR `show ip rip`, BIRD `birdc show route protocol rip4`"
+          : "look on the gateway: FRR `show ipv6 ripng`, BIRD `birdc show route protocol rip6`",
+      ),
+    ];
+  }
+  return gw.prefixes.map((prefix) => {
+    const metric = gw.metrics![prefix];
+    if (metric !== undefined && metric < 16)
+      return result("ok", `${gw.address} has ${prefix} (metric ${metric})`);
+    return result(
+      "fail",
+      `${gw.address} does not have ${prefix}`,
+      "check auth keys and versions on both sides: riplet status shows drops, the gateway's log shows why it refused",
+    );
+  });
 }
