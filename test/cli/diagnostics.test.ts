@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { printDatagram } from "../../src/cli/format.js";
 import { cli, jsonLines } from "../helpers/cli.js";
 import { fakeDaemon } from "../helpers/fake-daemon.js";
 
@@ -207,5 +208,26 @@ describe("announce and withdraw check prefixes before connecting", () => {
     } finally {
       await daemon.close();
     }
+  });
+});
+
+describe("listen's readable line", () => {
+  it("shows when a datagram arrived and the interface, as tshark shows time, source and destination", () => {
+    const out: string[] = [];
+    const view = {
+      frame: 3,
+      time: "2026-12-03T12:00:00.123Z",
+      source: "192.0.2.1",
+      sourcePort: 520,
+      interface: "eth0",
+      family: "ipv4" as const,
+      command: "response" as const,
+      version: 2,
+      entries: [],
+    };
+    printDatagram({ out: (l) => out.push(l) }, view, false);
+    expect(out).toEqual([
+      "frame 3  2026-12-03T12:00:00.123Z  192.0.2.1:520 on eth0  RIPv2  response  0 entries",
+    ]);
   });
 });
