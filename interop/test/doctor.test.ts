@@ -110,9 +110,36 @@ interopDescribe("riplet doctor", () => {
     });
     const { code, checks } = await doctor();
     expect(code).toBe(0);
-    expect(checks.find((c) => c.check === "gateway")?.message).toMatch(
-      /192\.0\.2\.1 has 198\.51\.100\.0\/24 \(metric \d+\)/,
-    );
+    // the tap's prefixes, each by its own protocol: IPv4 by RIPv2 to ripd, IPv6 by RIPng to ripngd
+    const gateway = checks.filter((c) => c.check === "gateway").map((c) => c.message);
+    expect(gateway).toEqual([
+      expect.stringMatching(/^192\.0\.2\.1 has 198\.51\.100\.0\/24 \(metric \d+\)$/),
+      expect.stringMatching(/^fe80::\S+%\S+ has 2001:db8:42::\/64 \(metric \d+\)$/),
+    ]);
+  });
+
+  it("without the config, asks the daemon for its uplinks", async () => {
+    const { stdout } = await execRiplet(pair.lab, pair.host.ns, [
+      "--socket",
+      socket,
+      "doctor",
+      "tap0",
+      "-c",
+      join(pair.lab.dir, "absent.yaml"),
+      "--json",
+    ]);
+    const checks = stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Check);
+    expect(checks.find((c) => c.check === "config")?.message).toMatch(/daemon's uplinks are checked instead/);
+    expect(checks.filter((c) => c.check === "uplink")).toEqual([
+      expect.objectContaining({
+        status: "ok",
+        message: expect.stringMatching(new RegExp(`^${HOST_IF} is up`)),
+      }),
+    ]);
+    expect(statusOf(checks, "gateway")).toEqual(["ok", "ok"]);
   });
 
   it("forwarding off", async () => {

@@ -104,6 +104,11 @@ for (const v of VARIANTS) {
         listen.stdout,
       ).toEqual([]);
       expect(frames).toHaveLength(COUNT);
+      // each says when it arrived (ISO 8601, within this run) and where it was heard
+      for (const f of frames) {
+        expect(f.interface).toBe(HOST_IF);
+        expect(Math.abs(Date.parse(String(f.time)) - Date.now())).toBeLessThan(120_000);
+      }
       const fromGw = frames.filter((f) => [pair.gw.v4, pair.gw.linkLocal].includes(bare(f.source)));
       expect(fromGw).toHaveLength(COUNT);
       for (const [family, prefix] of [
@@ -132,9 +137,20 @@ for (const v of VARIANTS) {
         if (family === "ipv4" && v.unanswerableV4) {
           // FRR drops an unauthenticated Request when auth is on ("RIPv2 dropped because authentication
           // enabled"), and takes a signed one for a request for specific routes (it has more than the one
-          // AFI-0/metric-16 entry RFC 2453 §3.9.1 describes), answering nothing. riplet says so and exits 1.
+          // AFI-0/metric-16 entry RFC 2453 §3.9.1 describes), answering nothing. riplet says so, points
+          // at `riplet listen --key`, and exits 1; under --json the error is JSON on stdout.
           expect(result.code).toBe(1);
-          expect(result.stderr).toMatch(/no answer from 192\.0\.2\.1/);
+          expect(jsonLines(result.stdout)).toEqual([
+            {
+              ok: false,
+              error: {
+                code: "NO_ANSWER",
+                message: expect.stringMatching(
+                  /^no answer from 192\.0\.2\.1 .*FRR's ripd never answers an authenticated Request.*riplet listen -i \S+ --key 7:SECRET$/,
+                ),
+              },
+            },
+          ]);
           return;
         }
         expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);

@@ -30,6 +30,11 @@ interface CapturedDatagram extends FrameDatagram {
 export interface CaptureFault {
   frame: number;
   error: WireError;
+  /**
+   * The file's framing is lost here (cut short, or lengths that disagree): nothing after it was read,
+   * and `error.offset` counts from the start of the file. Absent for a fault of one packet only.
+   */
+  ended?: true;
 }
 
 export type CaptureItem = CapturedDatagram | CaptureFault;
@@ -90,6 +95,11 @@ function fault(frame: number, e: unknown): CaptureFault {
   return { frame, error: e };
 }
 
+/** The read stops at this fault: see CaptureFault.ended. */
+function lastFault(frame: number, e: unknown): CaptureFault {
+  return { ...fault(frame, e), ended: true };
+}
+
 // ---- classic pcap ----
 
 interface PcapHeader {
@@ -108,7 +118,7 @@ function readPcap(buf: Uint8Array, view: DataView, ports: ReadonlySet<number>): 
     try {
       record = pcapRecord(buf, view, off, header);
     } catch (e) {
-      items.push(fault(frame, e)); // the next record header cannot be found
+      items.push(lastFault(frame, e)); // the next record header cannot be found
       break;
     }
     const item = decodeRecord(frame, record, ports);
@@ -201,7 +211,7 @@ function readPcapng(buf: Uint8Array, view: DataView, ports: ReadonlySet<number>)
         throw new WireError("PCAP_BAD_FILE", e.offset, `pcapng section header: ${e.message}`);
       }
       if (off === 0 || (e instanceof WireError && e.code === "PCAP_UNSUPPORTED")) throw e;
-      items.push(fault(frame + 1, e)); // the block framing is lost: nothing after it can be trusted
+      items.push(lastFault(frame + 1, e)); // the block framing is lost: nothing after it can be trusted
       break;
     }
     if (block.type === BLOCK_EPB || block.type === BLOCK_SPB || block.type === BLOCK_PB) {

@@ -8,7 +8,7 @@ import {
 } from "../control/client.js";
 import type { Request } from "../control/protocol.js";
 import type { ReplyTo } from "../control/replies.js";
-import { type CliIo, EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE } from "./io.js";
+import { type CliIo, EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE, reportError } from "./io.js";
 
 /** Refusals about what was asked (a bad prefix) are usage errors; the rest are failures. */
 const USAGE_CODES = new Set([
@@ -30,6 +30,12 @@ function exitOf(error: unknown): number {
     : EXIT_FAILED;
 }
 
+/** The `--json` error code of a request that got no reply. */
+function codeOf(error: unknown): string {
+  if (error instanceof DaemonUnreachable) return "UNREACHABLE";
+  return error instanceof ReplyMismatch ? "VERSION_MISMATCH" : "FAILED";
+}
+
 type OkReply<R extends Request> = Extract<ReplyTo<R["op"]>, { ok: true }>;
 
 export type Asked<R extends Request> = { ok: true; reply: OkReply<R> } | { ok: false; code: number };
@@ -44,11 +50,11 @@ export async function ask<R extends Request>(
   try {
     reply = await callDaemon(socket, request);
   } catch (error) {
-    io.err(`riplet ${command}: ${(error as Error).message}`);
+    reportError(io, command, codeOf(error), (error as Error).message);
     return { ok: false, code: exitOf(error) };
   }
   if (!reply.ok) {
-    io.err(`riplet ${command}: ${reply.error.message}`);
+    reportError(io, command, reply.error.code, reply.error.message);
     return { ok: false, code: USAGE_CODES.has(reply.error.code) ? EXIT_USAGE : EXIT_FAILED };
   }
   // narrowed by reply.ok above; TypeScript does not narrow a generic union by it
@@ -75,10 +81,9 @@ export async function askBatched<R extends Request>(
   try {
     result = await callPipelined(socket, requests);
   } catch (error) {
-    const code = error instanceof ReplyMismatch ? "VERSION_MISMATCH" : "UNREACHABLE";
     return {
       applied: [],
-      failure: { code, message: (error as Error).message, exit: exitOf(error), request: 1 },
+      failure: { code: codeOf(error), message: (error as Error).message, exit: exitOf(error), request: 1 },
     };
   }
   const applied = result.replies.filter((r): r is OkReply<R> => r.ok);
@@ -125,6 +130,6 @@ export function reportFailure(
         notApplied: total - done,
       }),
     );
-  else io.err(`riplet ${command}: ${failure.message}${where}`);
+  else reportError(io, command, failure.code, `${failure.message}${where}`);
   return failure.exit;
 }

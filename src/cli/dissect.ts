@@ -14,8 +14,20 @@ export type Family = "ipv4" | "ipv6";
 
 export interface DatagramMeta {
   frame: number;
+  /** ISO 8601 UTC: the capture's timestamp (µs), or when `listen` received it; absent when unknown. */
+  time?: string;
   source?: string;
   sourcePort?: number;
+  /** The IP destination (224.0.0.9, ff02::9 or a unicast address), where the input tells it. */
+  destination?: string;
+  /** Where `listen` heard it, when the destination address is not known (node gives no IP_PKTINFO). */
+  interface?: string;
+}
+
+/** Microseconds since the epoch as ISO 8601 with all six digits (Date keeps milliseconds only). */
+export function isoMicros(us: number): string {
+  const whole = Math.floor(us / 1000);
+  return `${new Date(whole).toISOString().slice(0, 19)}.${String(us % 1_000_000).padStart(6, "0")}Z`;
 }
 
 export interface EntryView {

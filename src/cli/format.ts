@@ -22,11 +22,17 @@ function entryText(entry: EntryView): string {
   return `  ${parts.join(" ")}`;
 }
 
-function formatDatagram(view: DatagramView): string[] {
+/** "198.18.0.1:520 → 224.0.0.9", as tshark shows a packet: source, then destination where known. */
+function endpoints(view: DatagramView): string {
   const from = view.source
     ? `${view.source.includes(":") ? `[${view.source}]` : view.source}:${view.sourcePort}`
     : "-";
-  const head = `frame ${view.frame}  ${from}`;
+  const to = [view.destination ? `→ ${view.destination}` : "", view.interface ? `on ${view.interface}` : ""];
+  return [from, ...to.filter(Boolean)].join(" ");
+}
+
+function formatDatagram(view: DatagramView): string[] {
+  const head = [`frame ${view.frame}`, ...(view.time ? [view.time] : []), endpoints(view)].join("  ");
   if (view.error)
     return [`${head}  MALFORMED ${view.error.code} at byte ${view.error.offset}: ${view.error.message}`];
   const line = [head, protocolName(view), view.command ?? ""];
@@ -41,3 +47,10 @@ export function printDatagram(io: Pick<CliIo, "out">, view: DatagramView, json: 
   if (json) io.out(JSON.stringify(view));
   else for (const line of formatDatagram(view)) io.out(line);
 }
+
+/** What `--json` prints, for decode's, listen's and query's help (the README's "Looking at the wire" shows one). */
+export const JSON_FIELDS_HELP = `--json prints one object a line: frame, time (ISO 8601, UTC), source, sourcePort, destination
+(or interface, for listen), family (ipv4 = RIPv1/v2, ipv6 = RIPng), command, version, auth (type,
+keyId, sequence, algorithm, verified: null without --key), wholeTable, and entries (prefix, tag,
+nextHop, metric; skip: why riplet would ignore it); a malformed datagram has error (code, offset,
+message) instead.`;

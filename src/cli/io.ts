@@ -10,6 +10,11 @@ export interface CliIo {
   onSignal(signals: NodeJS.Signals[], handler: (signal: NodeJS.Signals) => void): () => void;
   /** Where pino writes: stdout for the long-running commands. */
   logStream: NodeJS.WritableStream;
+  /**
+   * Names the failure just written to `err` (code as in SPEC §2 replies, e.g. UNREACHABLE), for
+   * `--json`, whose error is an object on stdout (json-errors.ts). Absent: the line is all there is.
+   */
+  fail?(code: string, message: string): void;
 }
 
 /** SPEC §2 exit codes. */
@@ -17,6 +22,17 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_UNREACHABLE = 3;
+
+/** Writes one error line for `command` and names its code for `--json`. */
+export function reportError(
+  io: Pick<CliIo, "err" | "fail">,
+  command: string,
+  code: string,
+  message: string,
+): void {
+  io.fail?.(code, message);
+  io.err(`riplet ${command}: ${message}`);
+}
 
 /** A bad option or argument: printed as one line, exit 2. */
 export class UsageError extends Error {

@@ -20,9 +20,15 @@ export function parseKey(text: string): AuthKey {
 /** Hex with optional spaces, colons or a 0x prefix, as copied from tcpdump -X or Wireshark. */
 export function parseHex(text: string): Uint8Array {
   const clean = text.replace(/^0x/i, "").replace(/[\s:]/g, "");
-  if (!/^[0-9a-fA-F]*$/.test(clean) || clean.length % 2 !== 0) {
-    throw new UsageError("--hex must be an even number of hex digits (spaces and colons are ignored)");
+  const bad = /[^0-9a-fA-F]/.exec(clean);
+  if (bad) {
+    const shown = text.length > 40 ? `${text.slice(0, 37)}...` : text;
+    throw new UsageError(
+      `--hex ${shown} is not hex: ${JSON.stringify(bad[0])} at digit ${bad.index + 1} is not 0-9 or a-f (spaces and colons are ignored)`,
+    );
   }
+  if (clean.length % 2 !== 0)
+    throw new UsageError(`--hex: ${clean.length} hex digits, an odd number; each byte is two digits`);
   return Buffer.from(clean, "hex");
 }
 

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { type CommandContext, commandLoaders } from "./commands.js";
-import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
+import { type CommandContext, commandLoaders, commandName } from "./commands.js";
+import { type CliIo, EXIT_OK, EXIT_USAGE, reportError, UsageError } from "./io.js";
+import { jsonErrors, wantsJson } from "./json-errors.js";
 
 /**
  * The version in package.json, which every install carries: one source for `riplet --version`. Looked
@@ -70,24 +71,47 @@ function allCommands(command: Command): Command[] {
   return [command, ...command.commands.flatMap(allCommands)];
 }
 
+/**
+ * `riplet help statsu`: commander would print the whole help (exit 2) where `riplet statsu` says
+ * "unknown command 'statsu' (Did you mean status?)". A help topic that is no command is parsed as that
+ * command, so both say the same.
+ */
+function helpTopicArgs(args: readonly string[], program: Command): readonly string[] {
+  const at = args.indexOf("help");
+  if (at < 0 || commandName(args) !== "help") return args;
+  const topic = args[at + 1];
+  if (topic === undefined || topic.startsWith("-")) return args;
+  const known = program.commands.some((c) => c.name() === topic || c.aliases().includes(topic));
+  return known ? args : [...args.slice(0, at), ...args.slice(at + 1)];
+}
+
 /** Runs one command line (argv without node and script) and returns the SPEC §2 exit code. */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  if (!wantsJson(args)) return parse(args, io);
+  const errors = jsonErrors(io);
+  return errors.finish(await parse(args, errors.io));
+}
+
+async function parse(args: readonly string[], io: CliIo): Promise<number> {
   let code = EXIT_OK;
   const program = await createProgram(args, io, (c) => {
     code = c;
   });
   for (const command of allCommands(program)) command.exitOverride();
   try {
-    await program.parseAsync(args, { from: "user" });
+    await program.parseAsync(helpTopicArgs(args, program), { from: "user" });
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end through here too, with exit code 0.
-      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+      if (error.exitCode === 0) return EXIT_OK;
+      // commander has written the message (and its "Did you mean"); --json wants it in one line
+      io.fail?.("USAGE", error.message.replace(/^error: /, "").replace(/\n/g, " "));
+      return EXIT_USAGE;
     }
     if (error instanceof UsageError) {
       const name = program.args[0] ?? "riplet";
-      io.err(`riplet ${name}: ${error.message}`);
+      reportError(io, name, "USAGE", error.message);
       return EXIT_USAGE;
     }
     throw error;

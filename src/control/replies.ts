@@ -88,7 +88,8 @@ const guestReport = v.object({
 const speakerStatus = {
   interfaces: v.array(interfaceReport),
   neighbors: v.array(neighborReport),
-  routes: v.object({ active: count, withdrawing: count }),
+  /** held: asked for (config or socket) but not on the wire: its check is not passing, or maintenance. */
+  routes: v.object({ active: count, withdrawing: count, held: count }),
   counters: v.object({
     packetsSent: count,
     packetsReceived: count,
@@ -104,6 +105,10 @@ const speakerStatus = {
   sequence: count,
   /** RFC 4822 §3: the crypto sequence number is at 2^32 − 1 and cannot grow. */
   sequenceExhausted: v.boolean(),
+  /** The daemon's riplet version (package.json), which may differ from the CLI's after an upgrade. */
+  version: v.string(),
+  /** Seconds since the daemon process started. */
+  uptimeSeconds: count,
 } as const;
 
 const statusReply = v.object({

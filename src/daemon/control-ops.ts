@@ -89,7 +89,7 @@ export class ControlOps {
         return {
           id: request.id,
           ok: true,
-          ...statusReport(this.deps.speaker(), this.deps.config()),
+          ...statusReport(this.deps.speaker(), this.deps.config(), this.deps.routes),
           maintenance: !this.deps.gate().open,
           healthChecks: this.deps.gate().report(),
           control: { ...(this.deps.control?.() ?? EMPTY_CONTROL) },

@@ -5,6 +5,7 @@
 import type { RouteReport, SpeakerStatus } from "../control/replies.js";
 import type { Health } from "../health/state.js";
 import type { Speaker } from "../speaker/speaker.js";
+import { packageVersion } from "../version.js";
 import type { DaemonConfig } from "./config.js";
 import type { RouteStore, StoredRoute } from "./route-store.js";
 import { monotonicMs } from "./speaker-host.js";
@@ -23,8 +24,8 @@ export function heldRoutes(speaker: Speaker, store: RouteStore): StoredRoute[] {
 export function routesReport(speaker: Speaker, wanted: WantedRoutes): RouteReport[] {
   const now = monotonicMs();
   const checks = new Map(wanted.checks.map((c) => [c.prefix, c]));
-  // a route being withdrawn is no longer asked for: "config", as before the store (issue 15)
-  const sourceOf = (prefix: string): RouteReport["source"] => wanted.store.get(prefix)?.source ?? "config";
+  // a route being withdrawn is no longer asked for; the store remembers who had asked (issue 16)
+  const sourceOf = (prefix: string): RouteReport["source"] => wanted.store.sourceOf(prefix) ?? "config";
   const healthOf = (prefix: string) => {
     const health = checks.get(prefix)?.health;
     return health === undefined ? {} : { health };
@@ -59,7 +60,8 @@ export function routesReport(speaker: Speaker, wanted: WantedRoutes): RouteRepor
   return [...held, ...onWire].sort((a, b) => a.prefix.localeCompare(b.prefix));
 }
 
-export function statusReport(speaker: Speaker, config: DaemonConfig): SpeakerStatus {
+/** The speaker's part of the status reply, with the daemon's version, uptime and held-route count. */
+export function statusReport(speaker: Speaker, config: DaemonConfig, store: RouteStore): SpeakerStatus {
   const now = monotonicMs();
   const links = new Map(speaker.linkStates().map((l) => [l.name, l]));
   return {
@@ -90,12 +92,15 @@ export function statusReport(speaker: Speaker, config: DaemonConfig): SpeakerSta
     routes: {
       active: speaker.table.size - speaker.table.withdrawingCount,
       withdrawing: speaker.table.withdrawingCount,
+      held: heldRoutes(speaker, store).length,
     },
     counters: speaker.counters,
     /** Every datagram dropped, by reason, whoever sent it (any DropReason the speaker has). */
     drops: { ...speaker.dropsByReason } as Record<string, number>,
     sequence: speaker.sequence,
     sequenceExhausted: sequenceExhausted(speaker),
+    version: packageVersion(),
+    uptimeSeconds: Math.floor(process.uptime()),
   };
 }
 

@@ -63,6 +63,13 @@ export class RouteStore {
   private readonly owned = new Map<string, Set<string>>();
   /** Socket prefixes put or dropped since the state file last took them: what its journal appends. */
   private readonly dirty = new Set<string>();
+  /**
+   * Where each withdrawn route came from: its record is gone, but the wire carries it (metric 16)
+   * until the garbage time ends, and `riplet routes` shows its source. Swept of prefixes the wire no
+   * longer holds whenever it doubles, so it stays within twice what is being withdrawn.
+   */
+  private readonly withdrawnFrom = new Map<string, StoredRoute["source"]>();
+  private sweepAt = 1024;
 
   constructor(private readonly deps: RouteStoreDeps) {}
 
@@ -77,6 +84,11 @@ export class RouteStore {
 
   has(prefix: string): boolean {
     return this.routes.has(prefix);
+  }
+
+  /** Who asked for `prefix`: the config or the socket (a hook too), also while it is being withdrawn. */
+  sourceOf(prefix: string): StoredRoute["source"] | undefined {
+    return this.routes.get(prefix)?.source ?? this.withdrawnFrom.get(prefix);
   }
 
   /** Owners of every route asked for, announced or held: a held route's tap can vanish too. */
@@ -175,9 +187,19 @@ export class RouteStore {
     return table.version === version ? "unchanged" : "announced";
   }
 
+  private rememberSource(prefix: string, source: StoredRoute["source"]): void {
+    this.withdrawnFrom.set(prefix, source);
+    if (this.withdrawnFrom.size <= this.sweepAt) return;
+    const table = this.deps.table();
+    for (const key of this.withdrawnFrom.keys())
+      if (table.get(key) === undefined) this.withdrawnFrom.delete(key);
+    this.sweepAt = Math.max(1024, 2 * this.withdrawnFrom.size);
+  }
+
   private put(route: StoredRoute): void {
     const key = route.prefix.text;
     const old = this.drop(key);
+    this.withdrawnFrom.delete(key);
     this.routes.set(key, route);
     if (route.source === "socket" || old?.source === "socket") this.dirty.add(key);
     if (route.owner === undefined) return;
@@ -191,6 +213,7 @@ export class RouteStore {
     const route = this.routes.get(prefix);
     if (!route) return undefined;
     this.routes.delete(prefix);
+    this.rememberSource(prefix, route.source);
     if (route.source === "socket") this.dirty.add(prefix);
     const owner = route.owner;
     if (owner !== undefined) {

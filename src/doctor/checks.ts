@@ -4,6 +4,7 @@
  * (probe.ts gathers it), so each one is testable on its own.
  */
 import { SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
+import { checkGateway, type GatewayObservation } from "./gateway.js";
 import { checkGuests, type GuestObservation } from "./guests.js";
 
 type Verdict = "ok" | "warn" | "fail";
@@ -40,6 +41,10 @@ export interface Observations {
         sequence?: { value: number; exhausted: boolean };
       }
     | { reachable: false; error: string };
+  /** Why the config given could not be read; the daemon's uplinks are checked instead when it runs. */
+  configError?: string;
+  /** Where the uplinks to check came from: the config read, the running daemon, or nowhere. */
+  uplinksFrom?: "config" | "daemon" | "none";
   uplinks: LinkObservation[];
   tap?: LinkObservation;
   forwarding: { ipv4: string; ipv6: string };
@@ -47,8 +52,8 @@ export interface Observations {
   rpFilter: Record<string, string>;
   /** Firewall rules that would drop RIP, as found in nft / iptables output; undefined when no tool ran. */
   firewall?: { tool: string; drops: string[] };
-  /** The gateway's answer to a specific Request for our prefixes: prefix → metric; undefined: no answer. */
-  gateway?: { address: string; metrics?: Record<string, number>; error?: string };
+  /** Per family announced: the gateway asked about our prefixes, and its answer. */
+  gateways?: GatewayObservation[];
   /** The tap's DHCP/RA server (only with a tap to check). */
   guests?: GuestObservation;
 }
@@ -80,7 +85,22 @@ function checkDaemon(o: Observations): CheckResult {
   );
 }
 
+/** A config given (-c or RIPLET_CONFIG) that could not be read: said once, as a warning. */
+function checkConfig(o: Observations): CheckResult[] {
+  if (!o.configError) return [];
+  const instead = o.uplinksFrom === "daemon" ? "; the running daemon's uplinks are checked instead" : "";
+  return [warn("config", `${o.configError}${instead}`, "give the daemon's config: riplet doctor -c FILE")];
+}
+
 function checkUplinks(o: Observations): CheckResult[] {
+  if (o.uplinks.length === 0 && o.uplinksFrom === "none")
+    return [
+      fail(
+        "uplink",
+        "no uplinks to check: no daemon answers and no config was read",
+        "start the daemon (systemctl start riplet, or riplet daemon -c FILE), or give riplet doctor -c FILE",
+      ),
+    ];
   if (o.uplinks.length === 0)
     return [
       fail(
@@ -202,41 +222,10 @@ function checkNeighbors(o: Observations): CheckResult[] {
   );
 }
 
+/** The gateway of each family we announce has our prefixes (the tap's, or all of them). */
 function checkGatewayHasRoutes(o: Observations): CheckResult[] {
   if (!o.daemon.reachable || o.daemon.routes.length === 0) return [];
-  const gw = o.gateway;
-  if (!gw)
-    return [warn("gateway", "no gateway address to ask", "give one: riplet doctor --gateway 192.0.2.1")];
-  if (gw.error)
-    return [
-      warn(
-        "gateway",
-        `could not ask ${gw.address}: ${gw.error}`,
-        "run riplet doctor as root, on the host itself",
-      ),
-    ];
-  if (!gw.metrics) {
-    return [
-      warn(
-        "gateway",
-        `${gw.address} did not answer a Request for our prefixes (BIRD, and FRR with MD5, answer none)`,
-        "look on the gateway: FRR `show ip rip`, BIRD `birdc show route protocol rip4`",
-      ),
-    ];
-  }
-  const v6 = gw.address.includes(":");
-  return o.daemon.routes
-    .filter((prefix) => prefix.includes(":") === v6)
-    .map((prefix) => {
-      const metric = gw.metrics![prefix];
-      if (metric !== undefined && metric < 16)
-        return ok("gateway", `${gw.address} has ${prefix} (metric ${metric})`);
-      return fail(
-        "gateway",
-        `${gw.address} does not have ${prefix}`,
-        "check auth keys and versions on both sides: riplet status shows drops, the gateway's log shows why it refused",
-      );
-    });
+  return (o.gateways ?? []).flatMap(checkGateway);
 }
 
 /** RFC 4822 §3: at 2^32 − 1 the sequence number cannot grow; peers drop what we sign as replays. */
@@ -255,6 +244,7 @@ export function runChecks(o: Observations): CheckResult[] {
   return [
     checkDaemon(o),
     ...checkSequence(o),
+    ...checkConfig(o),
     ...checkUplinks(o),
     ...checkTap(o),
     ...checkGuests(o.guests),

@@ -17,6 +17,8 @@ export interface Heard {
   bytes: Uint8Array;
   source: string;
   sourcePort: number;
+  /** When it arrived (Unix ms), for the time `listen` and `query` print. */
+  receivedAt: number;
 }
 
 function createSocket(family: Family): dgram.Socket {
@@ -42,7 +44,7 @@ export async function listen(link: LinkState, onHeard: (heard: Heard) => void): 
     const socket = createSocket(family);
     sockets.push(socket);
     socket.on("message", (bytes, rinfo) =>
-      onHeard({ family, bytes, source: rinfo.address, sourcePort: rinfo.port }),
+      onHeard({ family, bytes, source: rinfo.address, sourcePort: rinfo.port, receivedAt: Date.now() }),
     );
     await bind(socket, port, address);
     socket.addMembership(...join());
@@ -121,7 +123,13 @@ async function queryFrom(socket: dgram.Socket, port: number, options: QueryOptio
     }
     socket.on("message", (bytes, rinfo) => {
       if (rinfo.address.replace(/%.*$/, "") !== targetAddress) return;
-      heard.push({ family: options.family, bytes, source: rinfo.address, sourcePort: rinfo.port });
+      heard.push({
+        family: options.family,
+        bytes,
+        source: rinfo.address,
+        sourcePort: rinfo.port,
+        receivedAt: Date.now(),
+      });
       clearTimeout(timer);
       timer = setTimeout(finish, options.quietMs);
     });

@@ -99,7 +99,9 @@ describe("riplet decode usage errors exit 2 with one line", () => {
   it.each([
     [["decode"], /exactly one of --hex HEX or --pcap FILE/],
     [["decode", "--hex", "00", "--pcap", "x"], /exactly one/],
-    [["decode", "--hex", "0g"], /even number of hex digits/],
+    [["decode", "--hex", "0g"], /--hex 0g is not hex: "g" at digit 2/],
+    [["decode", "--hex", "zzzz"], /--hex zzzz is not hex: "z" at digit 1 is not 0-9 or a-f/],
+    [["decode", "--hex", "020"], /3 hex digits, an odd number/],
     [["decode", "--hex", "00", "--key", "3:"], /secret after "3:" is empty/],
     [["decode", "--pcap", "/nonexistent/file.pcap"], /cannot read \/nonexistent\/file\.pcap/],
     [["decode", "--family", "ipx", "--hex", "00"], /invalid/],

@@ -20,7 +20,7 @@ const status = {
     },
   ],
   neighbors: [],
-  routes: { active: 1, withdrawing: 1 },
+  routes: { active: 1, withdrawing: 1, held: 2 },
   counters: {
     packetsSent: 9,
     packetsReceived: 4,
@@ -34,6 +34,8 @@ const status = {
   drops: {},
   sequence: 0,
   sequenceExhausted: false,
+  version: "0.0.1-test",
+  uptimeSeconds: 93_784,
   maintenance: false,
   healthChecks: [],
   control: { clients: 1, refusedBusy: 0, cutOff: 0, linesTooLong: 0 },
@@ -65,6 +67,29 @@ describe("riplet status", () => {
     const { out } = await cli("--socket", daemon.socket, "status");
     expect(out).toContain("MAINTENANCE: the maintenance file exists; every route is withdrawn");
     expect(out).not.toContain("Health checks:");
+  });
+});
+
+describe("riplet status: version, uptime and held routes (issue 16)", () => {
+  it("heads the report with the daemon's version and uptime, and counts held routes", async () => {
+    daemon = await fakeDaemon(() => status);
+    const { code, out } = await cli("--socket", daemon.socket, "status");
+    expect(code).toBe(0);
+    // the fake daemon is another version than this CLI: the operator must learn a restart runs the new one
+    expect(out[0]).toMatch(
+      /^riplet 0\.0\.1-test \(this CLI is \S+: restart the daemon to run it\), up 1d 2h$/,
+    );
+    expect(out).toContain("Routes: 1 active, 1 withdrawing, 2 held");
+  });
+
+  it("carries them in --json", async () => {
+    daemon = await fakeDaemon(() => ({ ...status, uptimeSeconds: 59 }));
+    const { out } = await cli("--socket", daemon.socket, "status", "--json");
+    expect(JSON.parse(out[0]!)).toMatchObject({
+      version: "0.0.1-test",
+      uptimeSeconds: 59,
+      routes: { active: 1, withdrawing: 1, held: 2 },
+    });
   });
 });
 

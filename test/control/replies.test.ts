@@ -111,10 +111,22 @@ describe("control replies: the daemon's own replies pass the schemas unchanged",
       expect(seen.get("1")).toEqual({ id: 1, ok: true, announced: ["198.51.100.0/24", "2001:db8:42::/48"] });
       expect(seen.get("2")).toMatchObject({ held: ["198.18.0.0/24"] });
       expect(seen.get("4")).toMatchObject({
-        routes: expect.arrayContaining([expect.objectContaining({ state: "held" })]),
+        routes: expect.arrayContaining([
+          expect.objectContaining({ state: "held" }),
+          // withdrawn over the socket: still its source while the wire carries it (issue 16, not "config")
+          expect.objectContaining({ prefix: "2001:db8:42::/48", state: "withdrawing", source: "socket" }),
+        ]),
       });
       const status = seen.get("five") as { neighbors: unknown[]; guests: unknown[]; healthChecks: unknown[] };
       expect(status.neighbors).toHaveLength(2);
+      // contract 5: the daemon's version (package.json), uptime and held routes (the checked one)
+      const { createRequire } = await import("node:module");
+      const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+      expect(status).toMatchObject({
+        version: pkg.version,
+        uptimeSeconds: expect.any(Number),
+        routes: { held: 1 },
+      });
       expect(status.guests).toEqual([GUEST]);
       expect(status.healthChecks).toHaveLength(1);
       expect(seen.get("9")).toMatchObject({ ok: false, error: { code: "MULTICAST" } });

@@ -170,3 +170,44 @@ describe("RouteStore", () => {
     );
   });
 });
+
+describe("RouteStore: the source of a route being withdrawn (issue 16)", () => {
+  it("is who asked for it, socket, hook (owner) or config, while the wire carries it", () => {
+    const { store, gate, speaker } = setUp();
+    announceConfigRoutes(store, config("{ prefix: 198.51.100.0/24 }"));
+    add(store, "203.0.113.0/24");
+    add(store, "198.18.0.0/24", 1, "tap0");
+    replaceConfigRoutes(store, gate, config("{ prefix: 192.0.2.0/24 }"));
+    store.remove("203.0.113.0/24");
+    store.removeOwner("tap0");
+    const report = routesReport(speaker, { store, checks: gate.report() });
+    expect(report.map((r) => [r.prefix, r.state, r.source])).toEqual([
+      ["192.0.2.0/24", "active", "config"],
+      ["198.18.0.0/24", "withdrawing", "socket"],
+      ["198.51.100.0/24", "withdrawing", "config"],
+      ["203.0.113.0/24", "withdrawing", "socket"],
+    ]);
+  });
+
+  it("is forgotten once the wire has dropped the route: the memory stays bounded", () => {
+    const { store, speaker } = setUp();
+    const churn = (second: number) => {
+      const prefixes = Array.from(
+        { length: 1500 },
+        (_, i) => `198.${18 + second}.${i >> 4}.${(i & 15) << 4}/28`,
+      );
+      for (const prefix of prefixes) {
+        add(store, prefix);
+        store.remove(prefix);
+      }
+      return prefixes;
+    };
+    const first = churn(0);
+    expect(store.sourceOf(first[0]!)).toBe("socket");
+    speaker.tick(10 * 60_000); // past the garbage time: the wire forgets them all
+    expect(speaker.table.size).toBe(0);
+    const second = churn(1);
+    expect(first.filter((p) => store.sourceOf(p) !== undefined)).toEqual([]);
+    expect(store.sourceOf(second.at(-1)!)).toBe("socket");
+  });
+});

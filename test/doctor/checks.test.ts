@@ -17,7 +17,20 @@ const healthy: Observations = {
   forwarding: { ipv4: "1", ipv6: "1" },
   rpFilter: { all: "0", eth0: "2", tap0: "0" },
   firewall: { tool: "nft", drops: [] },
-  gateway: { address: "192.0.2.1", metrics: { "198.51.100.0/24": 2 } },
+  gateways: [
+    {
+      family: "ipv4",
+      address: "192.0.2.1",
+      prefixes: ["198.51.100.0/24"],
+      metrics: { "198.51.100.0/24": 2 },
+    },
+    {
+      family: "ipv6",
+      address: "fe80::1%eth0",
+      prefixes: ["2001:db8:42::/64"],
+      metrics: { "2001:db8:42::/64": 2 },
+    },
+  ],
 };
 
 const statuses = (o: Observations) => runChecks(o).map((r) => `${r.status} ${r.check}`);
@@ -35,6 +48,7 @@ describe("doctor checks", () => {
       "ok firewall",
       "ok neighbor",
       "ok neighbor",
+      "ok gateway",
       "ok gateway",
     ]);
   });
@@ -54,10 +68,45 @@ describe("doctor checks", () => {
     ["firewall drop", { firewall: { tool: "nft", drops: ["udp dport 520 drop"] } }, "fail firewall"],
     [
       "gateway lacks the prefix",
-      { gateway: { address: "192.0.2.1", metrics: { "198.51.100.0/24": 16 } } },
+      {
+        gateways: [
+          {
+            family: "ipv4",
+            address: "192.0.2.1",
+            prefixes: ["198.51.100.0/24"],
+            metrics: { "198.51.100.0/24": 16 },
+          },
+        ],
+      },
       "fail gateway",
     ],
-    ["gateway silent", { gateway: { address: "192.0.2.1" } }, "warn gateway"],
+    [
+      "RIPng gateway lacks the IPv6 prefix",
+      {
+        gateways: [{ family: "ipv6", address: "fe80::1%eth0", prefixes: ["2001:db8:42::/64"], metrics: {} }],
+      },
+      "fail gateway",
+    ],
+    [
+      "gateway silent",
+      { gateways: [{ family: "ipv4", address: "192.0.2.1", prefixes: ["198.51.100.0/24"] }] },
+      "warn gateway",
+    ],
+    [
+      "no RIPng gateway to ask",
+      { gateways: [{ family: "ipv6", prefixes: ["2001:db8:42::/64"] }] },
+      "warn gateway",
+    ],
+    [
+      "no daemon and no config",
+      { daemon: { reachable: false, error: "is it running?" }, uplinksFrom: "none", uplinks: [] },
+      "fail uplink",
+    ],
+    [
+      "a config given that does not read",
+      { configError: "cannot read x.yaml", uplinksFrom: "daemon" },
+      "warn config",
+    ],
     [
       "crypto sequence number exhausted",
       {
@@ -124,4 +173,47 @@ it("IPv6 forwarding is not required when nothing IPv6 is announced", () => {
       .filter((r) => r.check === "forwarding")
       .map((r) => r.status),
   ).toEqual(["ok"]);
+});
+
+describe("doctor without a config (issue 16)", () => {
+  it("checks the uplinks the daemon reports, and says so when a config given could not be read", () => {
+    const o: Observations = {
+      ...healthy,
+      uplinksFrom: "daemon",
+      configError: "/etc/riplet/riplet.yaml: EACCES",
+    };
+    const results = runChecks(o);
+    expect(results.find((r) => r.check === "config")?.message).toMatch(
+      /the running daemon's uplinks are checked instead$/,
+    );
+    expect(results.find((r) => r.check === "uplink")).toMatchObject({
+      status: "ok",
+      message: "eth0 is up with 192.0.2.2/24",
+    });
+  });
+
+  it("with no daemon and no config, says what to do instead of 'no uplink interfaces configured'", () => {
+    const o: Observations = {
+      ...healthy,
+      daemon: { reachable: false, error: "is it running?" },
+      uplinksFrom: "none",
+      uplinks: [],
+    };
+    const uplink = runChecks(o).find((r) => r.check === "uplink");
+    expect(uplink).toMatchObject({
+      status: "fail",
+      message: "no uplinks to check: no daemon answers and no config was read",
+    });
+    expect(uplink?.fix).toMatch(/start the daemon .* or give riplet doctor -c FILE/);
+  });
+
+  it("asks the gateway of each family about its own prefixes", () => {
+    const gateway = runChecks(healthy)
+      .filter((r) => r.check === "gateway")
+      .map((r) => r.message);
+    expect(gateway).toEqual([
+      "192.0.2.1 has 198.51.100.0/24 (metric 2)",
+      "fe80::1%eth0 has 2001:db8:42::/64 (metric 2)",
+    ]);
+  });
 });

@@ -2,7 +2,7 @@
 
 import { execFileSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { callDaemon, DaemonUnreachable } from "../../control/client.js";
 import { ControlSocketInUse } from "../../control/server.js";
 import { ConfigError, checkUplinks, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
@@ -155,7 +155,12 @@ export function daemonCommand(io: CliIo, setExit: (code: number) => void, logLev
     .description(
       "Long-running RIPv2/RIPng speaker: announces config routes and what hooks and `riplet announce` ask for, keeps them across crashes, answers on the control socket.",
     )
-    .option("-c, --config <file>", "config file (YAML or JSON)", DEFAULT_CONFIG_PATH)
+    .addOption(
+      // the hooks read RIPLET_CONFIG too, so one variable points every riplet at the same file
+      new Option("-c, --config <file>", "config file (YAML or JSON)")
+        .env("RIPLET_CONFIG")
+        .default(DEFAULT_CONFIG_PATH),
+    )
     .option(
       "--replace",
       "if a daemon answers on the control socket, take over from it: it exits keeping every route on the gateway, this one re-announces them",

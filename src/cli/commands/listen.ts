@@ -4,7 +4,7 @@ import { withoutZone } from "../../speaker/inbound.js";
 import { readLinks } from "../../transport/interfaces.js";
 import { listen } from "../../transport/passive.js";
 import { dissect } from "../dissect.js";
-import { printDatagram } from "../format.js";
+import { JSON_FIELDS_HELP, printDatagram } from "../format.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK } from "../io.js";
 import { collect, parseInteger, parseKey } from "../options.js";
 
@@ -22,7 +22,10 @@ Examples:
   sudo riplet listen -i eth0 --key 3:s3cret --json --count 10
 
 Joins 224.0.0.9 and ff02::9 on the interface and prints each datagram on UDP 520/521 as it arrives
-(--json: one SPEC §3 object per line). It sends nothing, so it is safe next to a running speaker.`;
+It sends nothing, so it is safe next to a running speaker. Each datagram shows when it arrived and the
+interface; not the address it was sent to (224.0.0.9, ff02::9 or ours), which Node.js sockets do not
+report (no IP_PKTINFO): capture with tcpdump -i IFACE -w FILE and riplet decode --pcap FILE for that.
+${JSON_FIELDS_HELP}`;
 
 async function runListen(options: ListenOptions, io: CliIo): Promise<number> {
   const keys = (options.key ?? []).map(parseKey);
@@ -53,8 +56,10 @@ async function runListen(options: ListenOptions, io: CliIo): Promise<number> {
       frame++;
       const view = dissect(heard.bytes, heard.family, keys, {
         frame,
-        source: withoutZone(heard.source), // SPEC §3: plain addresses; -i names the link
+        time: new Date(heard.receivedAt).toISOString(),
+        source: withoutZone(heard.source), // plain addresses, as decode prints them; -i names the link
         sourcePort: heard.sourcePort,
+        interface: options.interface,
       });
       printDatagram(io, view, options.json);
       if (frame >= count) stop?.();
@@ -78,7 +83,7 @@ export function listenCommand(io: CliIo, setExit: (code: number) => void): Comma
     )
     .requiredOption("-i, --interface <name>", "interface to listen on")
     .option("--key <[id:]secret>", "authentication key to check with (repeatable)", collect)
-    .option("--json", "one JSON object per datagram (SPEC §3)")
+    .option("--json", "one JSON object per datagram (fields below)")
     .option("--count <n>", "exit after n datagrams")
     .option("--timeout <seconds>", "exit after this long")
     .addHelpText("after", EXAMPLES)

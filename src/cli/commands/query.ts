@@ -9,8 +9,8 @@ import { query, sourceAddressFor } from "../../transport/passive.js";
 import { INFINITY_METRIC, RIPNG_VERSION } from "../../wire/constants.js";
 import * as ripng from "../../wire/ripng.js";
 import { dissect } from "../dissect.js";
-import { printDatagram } from "../format.js";
-import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from "../io.js";
+import { JSON_FIELDS_HELP, printDatagram } from "../format.js";
+import { type CliIo, EXIT_FAILED, EXIT_OK, reportError, UsageError } from "../io.js";
 import { AUTH_MODES, collect, parseAuth, parseInteger, parseKey } from "../options.js";
 
 interface QueryOptions {
@@ -29,7 +29,8 @@ Examples:
 
 The Request goes from UDP 520 (521 for RIPng) because BIRD ignores RIP packets from any other port;
 without root it falls back to a random port and only FRR will answer. A gateway that requires
-authentication only answers a Request signed with --auth/--key.`;
+authentication only answers a Request signed with --auth/--key.
+${JSON_FIELDS_HELP}`;
 
 function familyOf(address: string): Family {
   const bare = address.replace(/%.*$/, "");
@@ -69,6 +70,24 @@ function request(family: Family, options: QueryOptions): Uint8Array {
   return encodeRipv2("request", [whole], auth, Math.floor(Date.now() / 1000));
 }
 
+/**
+ * Why nothing came back, as far as we can tell. FRR's ripd never answers a signed Request: rip_read()
+ * checks the auth entry and hands the whole packet to rip_request_process(), which reads its first
+ * entry (the auth entry, AFI 0xFFFF) as the first route asked for, so it is not RFC 2453 §3.9.1's
+ * whole-table form (one entry, AFI 0, metric 16), and "if (ntohs(rte->family) != AF_INET) return;"
+ * drops it without a word (FRRouting/frr ripd/ripd.c); its log says "RIPv2 MD5 authentication
+ * success" all the same. An unsigned Request is dropped too, so with auth only listening works.
+ */
+function noAnswer(address: string, timeoutMs: number, sourcePort: number, options: QueryOptions): string {
+  const base = `no answer from ${address} within ${timeoutMs / 1000} s`;
+  if (sourcePort !== 520 && sourcePort !== 521)
+    return `${base} (sent from port ${sourcePort}: BIRD ignores that; run as root)`;
+  if (!options.auth || options.auth === "none") return base;
+  const keyId = /^(\d{1,3}):/.exec(options.key?.[0] ?? "")?.[1];
+  const key = keyId === undefined ? "SECRET" : `${keyId}:SECRET`;
+  return `${base}; FRR's ripd never answers an authenticated Request (BIRD does): see its periodic updates instead with riplet listen -i ${options.interface ?? "IFACE"} --key ${key}`;
+}
+
 async function runQuery(address: string, options: QueryOptions, io: CliIo): Promise<number> {
   const family = familyOf(address);
   const timeoutMs = parseInteger("--timeout", options.timeout, 1, 600) * 1000;
@@ -84,18 +103,16 @@ async function runQuery(address: string, options: QueryOptions, io: CliIo): Prom
     quietMs: 300,
   });
   if (heard.length === 0) {
-    const port =
-      sourcePort === 520 || sourcePort === 521
-        ? ""
-        : ` (sent from port ${sourcePort}: BIRD ignores that; run as root)`;
-    io.err(`riplet query: no answer from ${address} within ${timeoutMs / 1000} s${port}`);
+    reportError(io, "query", "NO_ANSWER", noAnswer(address, timeoutMs, sourcePort, options));
     return EXIT_FAILED;
   }
   heard.forEach((h, i) => {
     const view = dissect(h.bytes, h.family, keys, {
       frame: i + 1,
+      time: new Date(h.receivedAt).toISOString(),
       source: withoutZone(h.source),
       sourcePort: h.sourcePort,
+      destination: withoutZone(source),
     });
     printDatagram(io, view, options.json);
   });
@@ -116,7 +133,7 @@ export function queryCommand(io: CliIo, setExit: (code: number) => void): Comman
       "key to sign with (ID:SECRET) and to check answers with (repeatable)",
       collect,
     )
-    .option("--json", "one JSON object per Response datagram (SPEC §3)")
+    .option("--json", "one JSON object per Response datagram (fields below)")
     .option("--timeout <seconds>", "how long to wait for an answer", "3")
     .addHelpText("after", EXAMPLES)
     .action(async (address: string, options: QueryOptions) => setExit(await runQuery(address, options, io)));

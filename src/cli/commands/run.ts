@@ -4,6 +4,7 @@ import { createLogger } from "../../daemon/log.js";
 import { SpeakerHost } from "../../daemon/speaker-host.js";
 import { PrefixError, parsePrefix } from "../../speaker/prefix.js";
 import type { InterfaceConfig } from "../../speaker/types.js";
+import { interfaceNames } from "../../transport/interfaces.js";
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError, untilStopped } from "../io.js";
 import { AUTH_MODES, collect, parseAuth, parseInteger } from "../options.js";
 
@@ -41,6 +42,20 @@ function parsePrefixes(texts: string[]) {
   });
 }
 
+/**
+ * Every -i must exist now: the speaker would otherwise wait, silently, for an interface that a typo
+ * named (a missing one is normal for the daemon's taps, never for the uplinks given here).
+ */
+function checkInterfacesExist(names: readonly string[]): void {
+  const present = interfaceNames();
+  const missing = names.filter((name) => !present.has(name));
+  if (missing.length === 0) return;
+  const some = [...present].sort().slice(0, 8).join(", ");
+  throw new UsageError(
+    `-i ${missing[0]}: no such interface (there are ${some}${present.size > 8 ? ", ..." : ""})`,
+  );
+}
+
 function interfacesFrom(options: RunOptions, hasV4: boolean, hasV6: boolean): InterfaceConfig[] {
   const md5AuthLength = options.md5AuthLength
     ? (parseInteger("--md5-auth-length", options.md5AuthLength, 16, 20) as 16 | 20)
@@ -74,6 +89,7 @@ async function runRun(
   const hasV4 = prefixes.some((p) => p.family === "ipv4");
   const hasV6 = prefixes.some((p) => p.family === "ipv6");
   const interfaces = interfacesFrom(options, hasV4, hasV6);
+  checkInterfacesExist(options.interface);
   const log = createLogger(logLevel, io.logStream);
   const host = new SpeakerHost({
     interfaces,

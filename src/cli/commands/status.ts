@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import type { StatusReply } from "../../control/replies.js";
 import { SEQUENCE_EXHAUSTED_FIX } from "../../speaker/sequence.js";
+import { packageVersion } from "../../version.js";
 import { ask } from "../daemon-client.js";
 import { type CliIo, EXIT_OK } from "../io.js";
 
@@ -59,8 +60,33 @@ function guests(list: Status["guests"]): string[] {
   return lines;
 }
 
+/** "3d 4h", "2h 5m", "4m 10s", "12s": as long as it takes to read at a glance. */
+function duration(seconds: number): string {
+  const units: [number, string][] = [
+    [86400, "d"],
+    [3600, "h"],
+    [60, "m"],
+    [1, "s"],
+  ];
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.floor(seconds));
+  for (const [size, unit] of units) {
+    if (rest >= size || (unit === "s" && parts.length === 0)) parts.push(`${Math.floor(rest / size)}${unit}`);
+    rest %= size;
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ");
+}
+
+/** The daemon's version and uptime; and when this CLI is another version, that a restart runs it. */
+function heading(status: Status): string {
+  const mine = packageVersion();
+  const other = mine !== status.version ? ` (this CLI is ${mine}: restart the daemon to run it)` : "";
+  return `riplet ${status.version}${other}, up ${duration(status.uptimeSeconds)}`;
+}
+
 function render(status: Status): string[] {
-  const lines = [...alarms(status), "Interfaces:"];
+  const lines = [...alarms(status), heading(status), "Interfaces:"];
   for (const i of status.interfaces) {
     const addresses = [...i.ipv4, ...(i.ipv6LinkLocal ? [i.ipv6LinkLocal] : [])].join(" ") || "no address";
     const rip = i.rip ? `RIPv2 auth ${i.rip.auth}` : "RIPv2 off";
@@ -88,7 +114,7 @@ function render(status: Status): string[] {
   if (status.maintenance) lines.push("MAINTENANCE: the maintenance file exists; every route is withdrawn");
   const c = status.counters;
   lines.push(
-    `Routes: ${status.routes.active} active, ${status.routes.withdrawing} withdrawing`,
+    `Routes: ${status.routes.active} active, ${status.routes.withdrawing} withdrawing, ${status.routes.held} held`,
     `Packets: ${c.packetsSent} sent, ${c.packetsReceived} received, ${c.packetsDropped} dropped, ${c.routesSkipped} routes skipped; ${c.updatesSent} periodic and ${c.triggeredUpdatesSent} triggered updates, ${c.requestsAnswered} requests answered${c.outputQueueDrops > 0 ? `; ${c.outputQueueDrops} datagrams dropped by a full output queue (more to send than pacing lets out; see the log)` : ""}`,
   );
   const drops = byReason(status.drops);
@@ -101,7 +127,7 @@ export function statusCommand(io: CliIo, setExit: (code: number) => void, socket
   return new Command("status")
     .summary("show interfaces, neighbours heard and counters")
     .description(
-      "What the daemon sees: its uplinks, every RIP/RIPng neighbour heard (last heard, routes, bad packets and routes by reason), the taps whose guests it addresses with their DHCP leases, and packet counters.",
+      "What the daemon sees: its version and uptime, its uplinks, every RIP/RIPng neighbour heard (last heard, routes, bad packets and routes by reason), the taps whose guests it addresses with their DHCP leases, and route and packet counters (active, withdrawing, held: asked for but not announced while its check fails or maintenance is on).",
     )
     .option("--json", "one JSON object")
     .addHelpText(
