@@ -37,6 +37,7 @@ import {
 } from "../lab/index.js";
 
 const VM = ["198.51.100.0/24", "2001:db8:42::/64"];
+const STATIC = "198.51.102.0/24"; // from the config: still announced once the VM's hook has withdrawn
 const UNIT = "/lib/systemd/system/riplet.service";
 /** What the package makes at run time, or the tests below create: purge must remove them. */
 const RUNTIME_DIRS = ["/etc/riplet", "/var/lib/riplet", "/var/log/riplet"];
@@ -124,6 +125,10 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
 
   beforeAll(async () => {
     const there = [...RUNTIME_DIRS, "/run/riplet", "/usr/lib/riplet"].filter((d) => existsSync(d));
+    for (const tool of ["lintian", "dpkg-deb", "systemd-analyze"]) {
+      const found = await exec(["sh", "-c", `command -v ${tool}`], { allowFail: true });
+      if (found.code !== 0) throw new Error(`${tool} is missing; install it with: npm run setup:interop`);
+    }
     if ((await installedVersion()) || there.length > 0) {
       throw new Error(
         `riplet is installed here (${there.join(", ")}): this test installs and purges it; run dpkg -P riplet first`,
@@ -141,6 +146,7 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
       config,
       [
         `interfaces: [{ name: ${HOST_IF} }]`,
+        `routes: [{ prefix: ${STATIC} }]`,
         `control: { socket: ${socket} }`,
         `state: ${join(pair.lab.dir, "state", "state.json")}`,
         "taps: { tap0: { addresses: [198.51.100.1/24, 2001:db8:42::1/64] } }",
@@ -217,7 +223,7 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
       });
       expect({ hook, code: up.code, stderr: up.stderr }).toEqual({ hook, code: 0, stderr: "" });
     }
-    await waitFor(onGateway(pair, VM), { timeoutMs: 10_000, what: "the tap's networks on FRR" });
+    await waitFor(onGateway(pair, [...VM, STATIC]), { timeoutMs: 10_000, what: "the tap's networks on FRR" });
     const routes = await riplet("routes", "--json");
     expect(routes.stdout).toContain('"owner":"tap0"');
     expect(routes.stdout).toContain(VM[0]);
@@ -230,7 +236,7 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
     expect((await riplet("--version")).stdout.trim()).toBe(V2.replace(/-1$/, ""));
     // the old daemon still serves, from the code it loaded
     expect((await riplet("routes", "--json")).stdout).toContain(VM[0]);
-    expect(await onGateway(pair, VM)()).toBe(true);
+    expect(await onGateway(pair, [...VM, STATIC])()).toBe(true);
 
     // what systemd does for the postinst's `deb-systemd-invoke restart`: a restart job, SIGTERM, wait, ExecStart
     // lead: poll the gateway here (every 50 ms from the SIGTERM until the new daemon has announced)
@@ -243,13 +249,29 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
     };
     expect(status.version).toBe(V2.replace(/-1$/, ""));
     expect((await riplet("routes", "--json")).stdout).toContain('"owner":"tap0"');
-    await waitFor(onGateway(pair, VM), { timeoutMs: 5000, what: "the tap's networks after the restart" });
+    await waitFor(onGateway(pair, [...VM, STATIC]), {
+      timeoutMs: 5000,
+      what: "every route after the restart",
+    });
   });
 
-  it("a stop withdraws every route; dpkg -r removes the files but the conffiles, dpkg -P everything", async () => {
+  it("the hook's down, then a stop withdraw; dpkg -r removes the files but the conffiles, dpkg -P everything", async () => {
+    const down = await pair.lab.exec(pair.host.ns, [
+      "env",
+      "-i",
+      `RIPLET_SOCKET=${socket}`,
+      "/usr/bin/riplet-qemu-ifdown",
+      "tap0",
+    ]);
+    expect(down.stderr).toBe("");
+    await waitFor(offGateway(pair, VM), {
+      timeoutMs: 5000,
+      what: "the tap's networks withdrawn by its down-script",
+    });
+    expect(await onGateway(pair, [STATIC])()).toBe(true);
     writeFileSync(job, "stop"); // `systemctl stop riplet`, as the prerm asks on removal
     expect(await daemon!.stop(10_000, "SIGTERM")).toBe(0);
-    await waitFor(offGateway(pair, VM), { timeoutMs: 5000, what: "every route withdrawn on a stop" });
+    await waitFor(offGateway(pair, [STATIC]), { timeoutMs: 5000, what: "every route withdrawn on a stop" });
 
     // what a running host leaves behind: state, a hook-started daemon's log, a file beside the config
     mkdirSync("/var/lib/riplet", { mode: 0o700 });
