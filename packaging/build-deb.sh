@@ -59,9 +59,13 @@ mkdir -p "$lib/bin" "$lib/dist" "$stage/usr/bin" "$stage/usr/libexec/riplet" "$s
 	"$stage/usr/share/man/man8" "$doc" "$stage/DEBIAN"
 
 log "laying out $stage"
-# the shim runs /usr/bin/node itself: no PATH lookup (libvirt runs hooks with none), one argument only
-sed '1s|^#!/usr/bin/env -S node |#!/usr/bin/node |' bin/riplet.js >"$lib/bin/riplet.js"
-head -1 "$lib/bin/riplet.js" | grep -q '^#!/usr/bin/node' || die "bin/riplet.js: unexpected shebang $(head -1 bin/riplet.js)"
+# The shim runs the node of the package's dependency, /usr/bin/node, by its path: not whichever node
+# comes first on PATH (libvirt runs hooks with no PATH at all). Either form of the shim: a node shebang,
+# or an sh prologue that execs node.
+sed -e '1s|^#!/usr/bin/env -S node |#!/usr/bin/node |' -e 's|exec node |exec /usr/bin/node |' bin/riplet.js \
+	>"$lib/bin/riplet.js"
+grep -Eq '^#!/usr/bin/node|exec /usr/bin/node ' "$lib/bin/riplet.js" ||
+	die "bin/riplet.js: neither a node shebang nor 'exec node': $(head -1 bin/riplet.js); teach packaging/build-deb.sh its form"
 cp -r dist/src "$lib/dist/src"
 find "$lib/dist" \( -name '*.map' -o -name '*.d.ts' \) -delete
 node -e '
