@@ -27,6 +27,7 @@ import {
   createPairLab,
   exec,
   HOST_IF,
+  holdsNever,
   interopDescribe,
   offGateway,
   onGateway,
@@ -202,6 +203,20 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
     const ok = await riplet("check", "-c", config);
     expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: "" });
     expect((await exec(["man", "-w", "riplet"])).stdout.trim()).toBe("/usr/share/man/man8/riplet.8.gz");
+    // one section per command of the help, the new check and reload too
+    const man = (await exec(["sh", "-c", "zcat /usr/share/man/man8/riplet.8.gz"])).stdout;
+    for (const command of [
+      "daemon",
+      "check",
+      "reload",
+      "routes",
+      "status",
+      "hook up",
+      "hook down",
+      "decode",
+    ]) {
+      expect(man).toContain(`.SS "riplet ${command}"`);
+    }
     expect(readFileSync("/usr/share/bash-completion/completions/riplet", "utf8")).toMatch(
       /complete -F _riplet riplet/,
     );
@@ -242,6 +257,11 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
     // lead: poll the gateway here (every 50 ms from the SIGTERM until the new daemon has announced)
     writeFileSync(job, "restart");
     expect(await daemon!.stop(10_000, "SIGTERM")).toBe(0); // TimeoutStopSec=10
+    // no poison went out: FRR would drop a route at once on metric 16
+    await holdsNever(async () => !(await onGateway(pair, [...VM, STATIC])()), {
+      durationMs: 500,
+      what: "a route leaving FRR after the restart's SIGTERM",
+    });
     writeFileSync(job, "");
     daemon = await startAsSystemd();
     const status = JSON.parse((await riplet("status", "--json")).stdout.split("\n")[0]!) as {
