@@ -5,7 +5,7 @@
  * hooks rely on (issue 16): the unit's name in the environment, ordering before libvirt's daemons.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,7 +26,11 @@ describe("docs/riplet.service", () => {
     writeFileSync(join(dir, "riplet.service"), unit);
     // --man=no: man:riplet(8) exists once the package is installed (interop/test/deb-package.test.ts
     // verifies the installed unit with it)
-    execFileSync(analyze, ["verify", "--man=no", join(dir, "riplet.service")], { encoding: "utf8" });
+    try {
+      execFileSync(analyze, ["verify", "--man=no", join(dir, "riplet.service")], { encoding: "utf8" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("starts the packaged riplet's daemon with options it accepts, replacing a hook's daemon", async () => {
