@@ -20,9 +20,11 @@ const npm = (args: string[], cwd = REPO_ROOT) =>
   execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 240_000 });
 
 beforeAll(() => {
-  // the files a clone has: those git tracks (no node_modules, dist or build output)
+  // the files a clone has: those git tracks (no dist or build output). Never a node_modules, not even a
+  // tracked symlink: `npm ci` empties node_modules through it, and would empty the one it points at.
   mkdirSync(checkout);
-  execFileSync("sh", ["-c", `git ls-files -z | tar --null -T - -cf - | tar -xf - -C '${checkout}'`], {
+  const files = "git ls-files -z -- . ':(exclude)node_modules'";
+  execFileSync("sh", ["-c", `${files} | tar --null -T - -cf - | tar -xf - -C '${checkout}'`], {
     cwd: REPO_ROOT,
   });
   // README: npm ci && sudo npm i -g .   (deps from the cache the repo's own `npm ci` filled, or the registry)
