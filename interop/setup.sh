@@ -9,14 +9,16 @@
 set -euo pipefail
 
 # dnsmasq-base: DHCPv4 + RA on the taps; linux-image-cloud-amd64 + busybox-static: the real guest (src/vm);
-# libvirt: the libvirt test starts its own libvirtd. Installing libvirt-daemon-system where systemd is
-# not running (containers, CI images) works as is (checked with 9.0.0-4+deb12u2): its postinst starts
+# libvirt: the libvirt test starts its own libvirtd; lintian: the Debian package's test checks the .deb
+# (npm run package:deb builds it with dpkg-deb, which dpkg always has). Installing libvirt-daemon-system
+# where systemd is not running (containers, CI images) works as is (checked with 9.0.0-4+deb12u2): its postinst starts
 # services only through deb-systemd-invoke behind a /run/systemd/system test, each call `|| true`, and
 # invoke-rc.d blocks by itself when there is no init system and no policy-rc.d.
 PACKAGES=(
 	frr bird2 tcpdump iproute2 qemu-system-x86
 	dnsmasq-base linux-image-cloud-amd64 busybox-static
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-daemon-system
+	lintian
 )
 
 log() { printf 'setup:interop: %s\n' "$*"; }
@@ -93,7 +95,7 @@ check() {
 	for f in /usr/lib/frr/zebra /usr/lib/frr/staticd /usr/lib/frr/ripd /usr/lib/frr/ripngd; do
 		[[ -x $f ]] || { log "missing $f"; ok=0; }
 	done
-	for f in vtysh bird birdc tcpdump ip qemu-system-x86_64; do
+	for f in vtysh bird birdc tcpdump ip qemu-system-x86_64 lintian dpkg-deb; do
 		command -v "$f" >/dev/null || { log "missing $f"; ok=0; }
 	done
 	# sbin paths spelled out: a non-root PATH may not have /usr/sbin

@@ -91,7 +91,7 @@ interopDescribe("the daemon in docs/riplet.service's sandbox → FRR", () => {
   it("announces, configures a VM tap, saves state, reloads on SIGHUP and withdraws on SIGTERM", async () => {
     // ExecStart as written, with this lab's paths for /run/riplet and /etc/riplet
     const [binary, ...args] = unit.execStart;
-    expect(binary).toBe("/usr/local/bin/riplet");
+    expect(binary).toBe("/usr/bin/riplet");
     const argv = args.map((a) =>
       a.replace("/run/riplet/riplet.sock", socket).replace("/etc/riplet/riplet.yaml", config),
     );

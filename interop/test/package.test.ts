@@ -1,10 +1,12 @@
 /**
- * The npm package as a user gets it: `npm pack`, then `npm install -g` of the tarball into a temporary
- * prefix; `riplet`, `riplet-qemu-ifup` and `riplet-qemu-ifdown` are on that prefix's PATH and work,
- * and the tarball carries what runs and nothing of the tests, benchmarks or lab.
+ * README's install from a checkout, as written there: `npm ci && sudo npm i -g .`, here in a copy of
+ * the checkout's files (what a clone has) and into a temporary prefix instead of /usr. `riplet`,
+ * `riplet-qemu-ifup` and `riplet-qemu-ifdown` are then on that prefix's PATH and work. (The Debian
+ * package, README's other path, is interop/test/deb-package.test.ts.) And `npm pack` would ship what
+ * runs and nothing of the tests, benchmarks or lab.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,16 +14,22 @@ import { REPO_ROOT } from "../lab/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "riplet-pack-"));
 const prefix = join(dir, "prefix");
-let tarball = "";
+const checkout = join(dir, "riplet");
 
 const npm = (args: string[], cwd = REPO_ROOT) =>
   execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 240_000 });
 
 beforeAll(() => {
-  npm(["pack", "--pack-destination", dir, "--silent"]);
-  tarball = join(dir, readdirSync(dir).find((f) => f.endsWith(".tgz"))!);
-  // deps come from the cache `npm ci` filled, or the registry
-  npm(["install", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", tarball], dir);
+  // the files a clone has: those git tracks (no dist or build output). Never a node_modules, not even a
+  // tracked symlink: `npm ci` empties node_modules through it, and would empty the one it points at.
+  mkdirSync(checkout);
+  const files = "git ls-files -z -- . ':(exclude)node_modules'";
+  execFileSync("sh", ["-c", `${files} | tar --null -T - -cf - | tar -xf - -C '${checkout}'`], {
+    cwd: REPO_ROOT,
+  });
+  // README: npm ci && sudo npm i -g .   (deps from the cache the repo's own `npm ci` filled, or the registry)
+  npm(["ci", "--prefer-offline", "--no-audit", "--no-fund"], checkout);
+  npm(["i", "-g", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "."], checkout);
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -38,7 +46,7 @@ const run = (name: string, args: string[]) =>
     },
   });
 
-describe("npm pack → npm install -g", () => {
+describe("npm ci && npm i -g . from a checkout", () => {
   it("puts riplet on PATH with the package's version, help and completion", () => {
     expect(run("riplet", ["--version"]).stdout.trim()).toBe(
       (JSON.parse(npm(["pkg", "get", "version"])) as string).trim(),
@@ -47,6 +55,8 @@ describe("npm pack → npm install -g", () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/Usage: riplet status/);
     expect(run("riplet", ["completion", "bash"]).stdout).toMatch(/complete -F _riplet riplet/);
+    // npm links a folder it installs globally: README says to keep the checkout where it is
+    expect(realpathSync(join(prefix, "lib", "node_modules", "riplet"))).toBe(realpathSync(checkout));
   });
 
   it("puts both QEMU hooks on PATH, working from the installed copy", () => {
@@ -61,8 +71,13 @@ describe("npm pack → npm install -g", () => {
     );
   });
 
-  it("ships what runs and nothing else", () => {
-    const files = execFileSync("tar", ["tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean);
+  it("npm pack would ship what runs and nothing else", () => {
+    const [pack] = JSON.parse(
+      npm(["pack", "--dry-run", "--json", "--silent", "--ignore-scripts"], checkout),
+    ) as {
+      files: { path: string }[];
+    }[];
+    const files = pack!.files.map((f) => `package/${f.path}`);
     const top = new Set(
       files.map((f) =>
         f

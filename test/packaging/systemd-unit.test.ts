@@ -1,9 +1,11 @@
 /**
- * docs/riplet.service: systemd accepts it (`systemd-analyze verify`), its hardening keeps what riplet
- * needs, and its ExecStart is a command line riplet accepts.
+ * docs/riplet.service (installed by the Debian package as /lib/systemd/system/riplet.service): systemd
+ * accepts it (`systemd-analyze verify`), its hardening keeps what riplet needs, its ExecStart and
+ * ExecReload are command lines riplet accepts, and it says what the restart/stop decision and the
+ * hooks rely on (issue 16): the unit's name in the environment, ordering before libvirt's daemons.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,18 +22,53 @@ describe("docs/riplet.service", () => {
     if (!analyze) throw new Error("systemd-analyze is missing (CI=true: nothing skips)");
     const dir = mkdtempSync(join(tmpdir(), "riplet-unit-"));
     // verify insists the binary exists: point it at this checkout's riplet
-    const unit = text.replace("/usr/local/bin/riplet", `${process.execPath} ${BIN}`);
+    const unit = text.replaceAll("/usr/bin/riplet ", `${process.execPath} ${BIN} `);
     writeFileSync(join(dir, "riplet.service"), unit);
-    execFileSync(analyze, ["verify", join(dir, "riplet.service")], { encoding: "utf8" });
+    // --man=no: man:riplet(8) exists once the package is installed (interop/test/deb-package.test.ts
+    // verifies the installed unit with it)
+    try {
+      execFileSync(analyze, ["verify", "--man=no", join(dir, "riplet.service")], { encoding: "utf8" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  it("starts the daemon with options riplet accepts, and reloads with SIGHUP", async () => {
-    const args = directive("ExecStart")!.split(/\s+/).slice(1);
-    expect(args).toContain("daemon");
+  it("starts the packaged riplet's daemon with options it accepts, replacing a hook's daemon", async () => {
+    const [binary, ...args] = directive("ExecStart")!.split(/\s+/);
+    expect(binary).toBe("/usr/bin/riplet"); // where the package (and `npm i -g` on Debian) puts it
+    expect(args).toEqual([
+      "--socket",
+      "/run/riplet/riplet.sock",
+      "daemon",
+      "--replace",
+      "-c",
+      "/etc/riplet/riplet.yaml",
+    ]);
+    // --help wins over an unknown option, so look for each option in the daemon's own help
     const { code, out } = await cli(...args, "--help");
     expect(code).toBe(0);
     expect(out.join("\n")).toMatch(/Usage: riplet daemon/);
-    expect(directive("ExecReload")).toBe("/bin/kill -HUP $MAINPID");
+    expect(out.join("\n")).toMatch(/^\s+--replace\b/m);
+  });
+
+  it("reloads through `riplet reload` on the same socket, which fails when the daemon refuses", async () => {
+    const [binary, ...args] = directive("ExecReload")!.split(/\s+/);
+    expect(binary).toBe("/usr/bin/riplet");
+    expect(args).toEqual(["--socket", "/run/riplet/riplet.sock", "reload"]);
+    const { code, out } = await cli(...args, "--help");
+    expect(code).toBe(0);
+    expect(out.join("\n")).toMatch(/Usage: riplet reload/);
+  });
+
+  it("names itself to the daemon and starts before libvirt, after the network", () => {
+    // the daemon asks systemd which job runs on this unit when SIGTERM comes (restart or stop)
+    expect(directive("Environment")).toBe("RIPLET_SYSTEMD_UNIT=%n");
+    // a VM that libvirt autostarts finds the daemon up, so its hook never starts a second one
+    expect(directive("Before")!.split(/\s+/).sort()).toEqual(["libvirtd.service", "virtqemud.service"]);
+    expect(directive("After")).toBe("network-online.target");
+    expect(directive("Wants")).toBe("network-online.target");
+    expect(directive("Documentation")).toMatch(/^man:riplet\(8\)/);
+    expect(directive("RuntimeDirectoryPreserve")).toBe("yes"); // the socket survives a restart
   });
 
   it("keeps only the capabilities riplet needs, and the paths it writes", () => {
