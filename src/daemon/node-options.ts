@@ -12,7 +12,8 @@
  * the option is given where node starts: bin/riplet.js's sh prologue, which execs node with it when
  * the command is `daemon` (by hand, the systemd unit's ExecStart, any PATH install), and the hook's
  * detached daemon (host/hook.ts, which runs process.execPath). Only there: every other command ran
- * ~10 ms (CPU) slower with it, measured side by side (issue 16; its first scavenges come sooner
- * while the modules load). Kept here, apart from both, so a test can hold them to one value.
+ * ~10 ms (CPU) slower with it, measured side by side (issue 16; --trace-gc shows one more
+ * scavenge, which does not explain all of it). Kept here, apart from both, so a test can hold them
+ * to one value.
  */
 export const DAEMON_NODE_OPTIONS: readonly string[] = ["--max-semi-space-size=1"];
