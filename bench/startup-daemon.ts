@@ -2,26 +2,17 @@
  * Something for `riplet routes`, `status` and `announce` to talk to while their start-up is timed.
  * As root: the real daemon, in a network namespace with a veth uplink (interop/lab), its control
  * socket in the lab directory so the CLI runs outside the namespace as a user's would. Without root
- * (the daemon needs UDP 520/521 and an uplink): a small server on a temporary Unix socket that speaks
- * the control protocol (one JSON line in, one out) and answers with canned replies typed by
- * control/replies.ts, so they pass the CLI's schema check exactly as a real daemon's do.
+ * (the daemon needs UDP 520/521 and an uplink): the fake control socket of startup-fake.ts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RIPLET_BIN } from "../interop/lab/riplet.js";
 import { createPairLab } from "../interop/lab/topology.js";
 import { waitFor } from "../interop/lab/wait.js";
 import { callDaemon } from "../src/control/client.js";
-import type { ReplyTo, StatusReply } from "../src/control/replies.js";
+import { type BenchDaemon, startFakeDaemon } from "./startup-fake.js";
 
-export interface BenchDaemon {
-  /** "daemon in netns" or "fake control socket": what the client commands were timed against. */
-  kind: string;
-  socket: string;
-  close(): Promise<void>;
-}
+export type { BenchDaemon };
 
 /** The real daemon when root, else the fake control socket. */
 export function startBenchDaemon(): Promise<BenchDaemon> {
@@ -56,91 +47,4 @@ async function startRealDaemon(): Promise<BenchDaemon> {
     await pair.lab.destroy();
     throw error;
   }
-}
-
-const ROUTES: ReplyTo<"routes"> = {
-  id: 1,
-  ok: true,
-  routes: [
-    { prefix: "198.18.0.0/24", family: "ipv4", metric: 1, tag: 0, state: "active", source: "config", age: 5 },
-    {
-      prefix: "198.51.100.0/24",
-      family: "ipv4",
-      metric: 1,
-      tag: 0,
-      state: "active",
-      source: "socket",
-      age: 1,
-    },
-  ],
-};
-
-const STATUS: StatusReply = {
-  id: 1,
-  ok: true,
-  interfaces: [
-    {
-      name: "vhost",
-      up: true,
-      ipv4: ["192.0.2.2"],
-      ipv6LinkLocal: "fe80::1",
-      rip: { auth: "none", neighbors: [], multicast: true },
-      ripng: { neighbors: [], multicast: true },
-    },
-  ],
-  neighbors: [],
-  routes: { active: 2, withdrawing: 0 },
-  counters: {
-    packetsSent: 4,
-    packetsReceived: 0,
-    packetsDropped: 0,
-    routesSkipped: 0,
-    updatesSent: 2,
-    triggeredUpdatesSent: 2,
-    requestsAnswered: 0,
-    outputQueueDrops: 0,
-  },
-  drops: {},
-  sequence: 0,
-  sequenceExhausted: false,
-  maintenance: false,
-  healthChecks: [],
-  control: { clients: 1, refusedBusy: 0, cutOff: 0, linesTooLong: 0 },
-  internalErrors: { total: 0, byPlace: {} },
-  guests: [],
-};
-
-/** The canned reply to one request line; the same id back, as the daemon does. */
-function answer(line: string): object {
-  const request = JSON.parse(line) as { id: number; op: string; routes?: { prefix: string }[] };
-  if (request.op === "routes") return { ...ROUTES, id: request.id };
-  if (request.op === "status") return { ...STATUS, id: request.id };
-  if (request.op === "announce") {
-    const announced = (request.routes ?? []).map((r) => r.prefix);
-    return { id: request.id, ok: true, announced } satisfies ReplyTo<"announce">;
-  }
-  return { id: request.id, ok: false, error: { code: "UNKNOWN_OP", message: `not faked: ${request.op}` } };
-}
-
-async function startFakeDaemon(): Promise<BenchDaemon> {
-  const dir = mkdtempSync(join(tmpdir(), "riplet-bench-"));
-  const socket = join(dir, "riplet.sock");
-  const server = createServer((connection) => {
-    let buffered = "";
-    connection.setEncoding("utf8");
-    connection.on("data", (chunk: string) => {
-      buffered += chunk;
-      for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
-        connection.write(`${JSON.stringify(answer(buffered.slice(0, end)))}\n`);
-        buffered = buffered.slice(end + 1);
-      }
-    });
-    connection.on("error", () => connection.destroy());
-  });
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(socket, resolve));
-  const close = async () => {
-    await new Promise((resolve) => server.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return { kind: "fake control socket", socket, close };
 }

@@ -8,7 +8,6 @@ import { type CommandContext, commandsFor, helpTerm } from "./commands.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
 import { packageVersion } from "./version.js";
 
-
 /** The end of every command's help, as a man page's EXIT STATUS section (SPEC §2). */
 const EXIT_STATUS_HELP =
   "\nExit status: 0 ok, 1 the operation failed, 2 usage or config error (a refused prefix too),\n3 the daemon could not be reached. More: README.md, docs/RELIABILITY.md, docs/BENCHMARKS.md.";

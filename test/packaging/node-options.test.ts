@@ -17,7 +17,10 @@ const built = new URL("../../dist/src/cli/main.js", import.meta.url);
 /** A program with bin/riplet.js's sh prologue that prints the node options it was started with. */
 function prologueScript(): string {
   const lines = readFileSync(BIN, "utf8").split("\n");
-  const prologue = lines.slice(0, lines.findIndex((l, i) => i > 0 && !l.startsWith("':' //;")));
+  const prologue = lines.slice(
+    0,
+    lines.findIndex((l, i) => i > 0 && !l.startsWith("':' //;")),
+  );
   const script = join(mkdtempSync(join(tmpdir(), "riplet-shebang-")), "argv.js");
   writeFileSync(script, `${prologue.join("\n")}\nconsole.log(JSON.stringify(process.execArgv));\n`);
   chmodSync(script, 0o755);
