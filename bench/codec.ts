@@ -5,6 +5,7 @@
  * Then CLI start-up beside `node -e 0` (bench/startup.ts).
  */
 
+import { availableParallelism, loadavg } from "node:os";
 import { ripv2Capacity } from "../src/speaker/packetize.js";
 import type { Ipv6Words } from "../src/wire/address.js";
 import { type AuthMode, cryptoAuthFor, DIGEST_BYTES, sign, verify } from "../src/wire/auth.js";
@@ -102,4 +103,9 @@ function printStartup(r: StartupResult): void {
   }
 }
 
+// The machine's load beside the start-up figures: a busy machine stretches every command, node's too.
+const load = () => loadavg()[0]!.toFixed(1);
+if (!json)
+  process.stdout.write(`\nCLI start-up (load average ${load()} on ${availableParallelism()} CPUs)\n`);
 for (const r of await startupBench({ quick })) printStartup(r);
+if (!json) process.stdout.write(`(load average ${load()} at the end)\n`);
