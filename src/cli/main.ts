@@ -3,8 +3,8 @@
  * program.ts (commander and the command table) loads: it then starts as fast as node itself.
  */
 import { readFile } from "node:fs/promises";
+import { packageVersion } from "../version.js";
 import type { CliIo } from "./io.js";
-import { isVersionOnly, packageVersion } from "./version.js";
 
 const io: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -24,6 +24,14 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
   throw error;
 });
+
+/**
+ * `riplet --version` / `riplet -V` alone, the commonest probe of an install (configuration management,
+ * a package's test): no commander, no command. Any other form (`riplet --socket S --version`) goes
+ * through commander, which prints the same version.
+ */
+const isVersionOnly = (args: readonly string[]) =>
+  args.length === 1 && (args[0] === "--version" || args[0] === "-V");
 
 const args = process.argv.slice(2);
 if (isVersionOnly(args)) io.out(packageVersion());

@@ -4,9 +4,9 @@
  * uses): the daemon then never loads demo, doctor, decode or the VM builder (issue 15, idle RSS).
  */
 import { Command, CommanderError, Option } from "commander";
+import { packageVersion } from "../version.js";
 import { type CommandContext, commandsFor, helpTerm } from "./commands.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE, UsageError } from "./io.js";
-import { packageVersion } from "./version.js";
 
 /** The end of every command's help, as a man page's EXIT STATUS section (SPEC §2). */
 const EXIT_STATUS_HELP =

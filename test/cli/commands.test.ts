@@ -115,7 +115,7 @@ describe.runIf(existsSync(built))("modules loaded", () => {
 
   it("by `riplet --version` are neither commander nor any command", async () => {
     const version = await loads("--version");
-    expect(version).toMatch(/LOADED .*\/cli\/version\.js/);
+    expect(version).toMatch(/LOADED .*\/src\/version\.js/);
     expect(version).not.toMatch(/LOADED .*(\/commander\/|\/cli\/program\.js|\/cli\/commands)/);
   });
 
