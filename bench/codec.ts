@@ -2,14 +2,17 @@
  * `npm run bench [-- --json] [-- --quick]`: codec and authentication throughput (SPEC §9).
  * RTE rates use full packets (25 RIPv2 RTEs, 72 RIPng RTEs = a 1500-byte MTU); sign/verify use the
  * largest packet each algorithm allows. Encode writes into a reused buffer, as the speaker does.
+ * Then CLI start-up beside `node -e 0` (bench/startup.ts).
  */
 
+import { availableParallelism, loadavg } from "node:os";
 import { ripv2Capacity } from "../src/speaker/packetize.js";
 import type { Ipv6Words } from "../src/wire/address.js";
 import { type AuthMode, cryptoAuthFor, DIGEST_BYTES, sign, verify } from "../src/wire/auth.js";
 import * as ripng from "../src/wire/ripng.js";
 import * as ripv2 from "../src/wire/ripv2.js";
 import { type BenchCase, type BenchResult, keepAlive, run } from "./harness.js";
+import { type StartupResult, startupBench } from "./startup.js";
 
 const json = process.argv.includes("--json");
 const quick = process.argv.includes("--quick");
@@ -87,3 +90,22 @@ for (const c of cases) {
   }
 }
 keepAlive();
+
+function printStartup(r: StartupResult): void {
+  if (json) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else if (r.unit === "x")
+    process.stdout.write(`${r.name.padEnd(24)} ${r.value.toFixed(2).padStart(10)} × node -e 0\n`);
+  else {
+    const against = r.against ? `, against a ${r.against}` : "";
+    process.stdout.write(
+      `${r.name.padEnd(24)} ${r.value.toFixed(1).padStart(10)} ms (median of ${r.rounds} interleaved, min ${r.min}, max ${r.max}${against})\n`,
+    );
+  }
+}
+
+// The machine's load beside the start-up figures: a busy machine stretches every command, node's too.
+const load = () => loadavg()[0]!.toFixed(1);
+if (!json)
+  process.stdout.write(`\nCLI start-up (load average ${load()} on ${availableParallelism()} CPUs)\n`);
+for (const r of await startupBench({ quick })) printStartup(r);
+if (!json) process.stdout.write(`(load average ${load()} at the end)\n`);

@@ -1,7 +1,10 @@
-/** Process entry point: real I/O around runCli(). */
+/**
+ * Process entry point: real I/O around runCli(). `riplet --version` is answered here, before
+ * program.ts (commander and the command table) loads: it then starts as fast as node itself.
+ */
 import { readFile } from "node:fs/promises";
+import { packageVersion } from "../version.js";
 import type { CliIo } from "./io.js";
-import { runCli } from "./program.js";
 
 const io: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -22,4 +25,14 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-process.exitCode = await runCli(process.argv.slice(2), io);
+/**
+ * `riplet --version` / `riplet -V` alone, the commonest probe of an install (configuration management,
+ * a package's test): no commander, no command. Any other form (`riplet --socket S --version`) goes
+ * through commander, which prints the same version.
+ */
+const isVersionOnly = (args: readonly string[]) =>
+  args.length === 1 && (args[0] === "--version" || args[0] === "-V");
+
+const args = process.argv.slice(2);
+if (isVersionOnly(args)) io.out(packageVersion());
+else process.exitCode = await (await import("./program.js")).runCli(args, io);

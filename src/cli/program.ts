@@ -3,32 +3,11 @@
  * command's module is imported only when that command runs (SPEC §2: a command loads only what it
  * uses): the daemon then never loads demo, doctor, decode or the VM builder (issue 15, idle RSS).
  */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { type CommandContext, commandLoaders, commandName } from "./commands.js";
+import { packageVersion } from "../version.js";
+import { type CommandContext, commandName, commandsFor, helpTerm } from "./commands.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE, reportError, UsageError } from "./io.js";
 import { jsonErrors, wantsJson } from "./json-errors.js";
-
-/**
- * The version in package.json, which every install carries: one source for `riplet --version`. Looked
- * for upwards, as this file runs from src/cli (tests) or dist/src/cli (installed).
- */
-function packageVersion(): string {
-  for (let dir = new URL(".", import.meta.url); ; dir = new URL("..", dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL("package.json", dir), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "riplet" && pkg.version) return pkg.version;
-    } catch {
-      // not here: one level up
-    }
-    if (dir.pathname === "/") return "unknown";
-  }
-}
-
-const VERSION = packageVersion();
 
 /** The end of every command's help, as a man page's EXIT STATUS section (SPEC §2). */
 const EXIT_STATUS_HELP =
@@ -43,7 +22,7 @@ async function createProgram(
     .description(
       "A small RIPv2/RIPng speaker: announce a VM's subnet to the gateway when it starts, withdraw it when it stops.",
     )
-    .version(VERSION)
+    .version(packageVersion())
     .addOption(
       new Option("--socket <path>", "daemon control socket")
         .env("RIPLET_SOCKET")
@@ -54,12 +33,13 @@ async function createProgram(
         .choices(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
         .default("info"),
     )
+    .configureHelp({ subcommandTerm: helpTerm })
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   const logLevel = () => program.opts<{ logLevel: string }>().logLevel;
   const socket = () => program.opts<{ socket: string }>().socket;
   const ctx: CommandContext = { io, setExit, logLevel, socket, root: () => program };
-  for (const load of commandLoaders(args)) program.addCommand(await load(ctx));
+  for (const command of await commandsFor(args, ctx)) program.addCommand(command);
   for (const command of allCommands(program)) {
     command.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   }

@@ -8,9 +8,12 @@
  * periodic update of 20,000 routes 66 ms against 62-77 (noise); 2 and 4 MiB saved less when idle.
  *
  * A V8 heap's size is fixed when the process starts (v8.setFlagsFromString at run time does not
- * resize it), and re-spawning node from bin/riplet.js would cost a second start-up, so the option is
- * given where node starts: bin/riplet.js's shebang (`riplet daemon` by hand, the systemd unit's
- * ExecStart, any command run from a PATH install) and the hook's detached daemon (host/hook.ts, which
- * runs process.execPath). Kept here, apart from both, so a test can hold them to one value.
+ * resize it), and re-spawning node would cost a second start-up and a second PID under systemd, so
+ * the option is given where node starts: bin/riplet.js's sh prologue, which execs node with it when
+ * the command is `daemon` (by hand, the systemd unit's ExecStart, any PATH install), and the hook's
+ * detached daemon (host/hook.ts, which runs process.execPath). Only there: every other command ran
+ * ~10 ms (CPU) slower with it, measured side by side (issue 16; --trace-gc shows one more
+ * scavenge, which does not explain all of it). Kept here, apart from both, so a test can hold them
+ * to one value.
  */
 export const DAEMON_NODE_OPTIONS: readonly string[] = ["--max-semi-space-size=1"];
