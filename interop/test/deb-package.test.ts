@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { callDaemon } from "../../src/control/client.js";
+import { stopWatching, watchGateway } from "../lab/gap-watch.js";
 import {
   type Child,
   createPairLab,
@@ -36,6 +37,7 @@ import {
   startGateway,
   waitFor,
 } from "../lab/index.js";
+import { sleep } from "../lab/proc.js";
 
 const VM = ["198.51.100.0/24", "2001:db8:42::/64"];
 const STATIC = "198.51.102.0/24"; // from the config: still announced once the VM's hook has withdrawn
@@ -164,6 +166,7 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
   }, 600_000);
 
   afterAll(async () => {
+    await stopWatching();
     await pair?.lab.destroy();
     if (installing) {
       await dpkg("-P", "riplet"); // installed, half-installed or config-files alike
@@ -253,8 +256,9 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
     expect((await riplet("routes", "--json")).stdout).toContain(VM[0]);
     expect(await onGateway(pair, [...VM, STATIC])()).toBe(true);
 
-    // what systemd does for the postinst's `deb-systemd-invoke restart`: a restart job, SIGTERM, wait, ExecStart
-    // lead: poll the gateway here (every 50 ms from the SIGTERM until the new daemon has announced)
+    // what systemd does for the postinst's `deb-systemd-invoke restart`: a restart job, SIGTERM, wait,
+    // ExecStart; FRR's kernel polled every 50 ms from before the SIGTERM until the new daemon announced
+    const gap = watchGateway(pair, [...VM, STATIC]);
     writeFileSync(job, "restart");
     expect(await daemon!.stop(10_000, "SIGTERM")).toBe(0); // TimeoutStopSec=10
     // no poison went out: FRR would drop a route at once on metric 16
@@ -264,6 +268,11 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
     });
     writeFileSync(job, "");
     daemon = await startAsSystemd();
+    await sleep(1500); // its greeting (every restored route) has left; a flap would show by now
+    const watched = await gap();
+    console.log(JSON.stringify({ test: "deb-upgrade", gateway: "frr", ...watched }));
+    expect(watched.polls).toBeGreaterThan(5);
+    expect(watched.missed, "polls of FRR's kernel that missed a route through the upgrade").toBe(0);
     const status = JSON.parse((await riplet("status", "--json")).stdout.split("\n")[0]!) as {
       version?: string;
     };

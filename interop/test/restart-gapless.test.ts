@@ -16,6 +16,7 @@ import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { callDaemon } from "../../src/control/client.js";
+import { stopWatching, watchGateway } from "../lab/gap-watch.js";
 import {
   birdLog,
   type Child,
@@ -42,7 +43,6 @@ const STATIC = "198.51.100.0/24";
 const OWNED = ["198.51.101.0/24", "2001:db8:42::/48"];
 const ALL = [STATIC, ...OWNED];
 const TAP = "tapg";
-const POLL_MS = 50;
 
 interface Variant {
   gateway: GatewayKind;
@@ -54,59 +54,10 @@ const VARIANTS: Variant[] = [
   { gateway: "bird", auth: "hmac-sha256" },
 ];
 const KEY = { id: 3, secret: "s3cret-256" };
-/** Pollers still running: a failed test stops them before its lab goes. */
-const watching = new Set<() => void>();
-
-/** Polls the gateway's kernel every POLL_MS until stopped; counts polls that missed any route. */
-function watchGateway(pair: PairLab, prefixes: string[]) {
-  let running = true;
-  const stop = () => {
-    running = false;
-  };
-  watching.add(stop);
-  let polls = 0;
-  let missed = 0;
-  let run = 0;
-  let longestRun = 0;
-  /** From the first poll that missed a route to the next that found them all (the gap's upper bound). */
-  let gapSince: number | undefined;
-  let longestGapMs = 0;
-  /** The longest time between two polls' answers: a slow machine polls less often than asked. */
-  let slowestPollMs = 0;
-  const loop = (async () => {
-    let last = performance.now();
-    for (let next = last; running; next += POLL_MS) {
-      const present = await kernelHasAll(pair.lab, pair.gw.ns, prefixes);
-      slowestPollMs = Math.max(slowestPollMs, Math.round(performance.now() - last));
-      last = performance.now();
-      polls++;
-      run = present ? 0 : run + 1;
-      if (!present) missed++;
-      if (!present) gapSince ??= last;
-      if (present && gapSince !== undefined) {
-        longestGapMs = Math.max(longestGapMs, Math.round(last - gapSince));
-        gapSince = undefined;
-      }
-      longestRun = Math.max(longestRun, run);
-      await sleep(Math.max(0, next + POLL_MS - performance.now()));
-    }
-  })();
-  return async () => {
-    stop();
-    watching.delete(stop);
-    await loop;
-    if (gapSince !== undefined)
-      longestGapMs = Math.max(longestGapMs, Math.round(performance.now() - gapSince));
-    return { polls, missed, longestGapPolls: longestRun, longestGapMs, slowestPollMs };
-  };
-}
-
 interopDescribe("restarts and upgrades without a route gap (docs/riplet.service, stub systemctl)", () => {
   let pair: PairLab | undefined;
   afterEach(async () => {
-    for (const stop of watching) stop();
-    watching.clear();
-    await sleep(200); // a poll in flight ends before the namespaces go
+    await stopWatching(); // a poll in flight ends before the namespaces go
     await pair?.lab.destroy();
     pair = undefined;
   });
