@@ -6,10 +6,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RIPLET_BIN } from "../interop/lab/riplet.js";
+import { startDaemon } from "../interop/lab/riplet.js";
 import { createPairLab } from "../interop/lab/topology.js";
-import { waitFor } from "../interop/lab/wait.js";
-import { callDaemon } from "../src/control/client.js";
 import { type BenchDaemon, startFakeDaemon } from "./startup-fake.js";
 
 export type { BenchDaemon };
@@ -31,17 +29,7 @@ async function startRealDaemon(): Promise<BenchDaemon> {
       routes: [{ prefix: "198.18.0.0/24" }, { prefix: "2001:db8:18::/48" }],
     };
     writeFileSync(config, JSON.stringify(settings));
-    const child = pair.lab.spawn(pair.host.ns, [RIPLET_BIN, "daemon", "-c", config], "riplet daemon");
-    const answers = () =>
-      callDaemon(socket, { id: 0, op: "status" }, 500).then(
-        () => true,
-        () => false,
-      );
-    await waitFor(async () => !child.running || (await answers()), {
-      timeoutMs: 10_000,
-      what: "the bench daemon's control socket",
-    });
-    if (!child.running) throw new Error(`the bench daemon exited at start:\n${child.describe()}`);
+    await startDaemon(pair.lab, pair.host.ns, socket, config);
     return { kind: "daemon in netns", socket, close: () => pair.lab.destroy() };
   } catch (error) {
     await pair.lab.destroy();
