@@ -32,7 +32,11 @@ const manifest = {
       if (chunk.type !== "chunk") continue;
       chunks[file] = chunk.moduleIds.map((id) => (id.startsWith("/") ? pathToFileURL(id).href : id)).sort();
     }
-    this.emitFile({ type: "asset", fileName: "modules.json", source: `${JSON.stringify(chunks, null, 1)}\n` });
+    this.emitFile({
+      type: "asset",
+      fileName: "modules.json",
+      source: `${JSON.stringify(chunks, null, 1)}\n`,
+    });
   },
 };
 
