@@ -35,6 +35,8 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%
 
 log "compiling TypeScript"
 node node_modules/typescript/bin/tsc -p tsconfig.json
+log "bundling the CLI into dist/cli"
+node node_modules/rolldown/bin/cli.mjs -c rolldown.config.mjs >/dev/null
 
 # Production dependencies, installed into a staging copy of package.json + package-lock.json (never the
 # checkout's node_modules) and kept per lockfile. --omit=optional as well: the lockfile marks valibot's
@@ -67,6 +69,7 @@ sed -e '1s|^#!/usr/bin/env -S node |#!/usr/bin/node |' -e 's|exec node |exec /us
 grep -Eq '^#!/usr/bin/node|exec /usr/bin/node ' "$lib/bin/riplet.js" ||
 	die "bin/riplet.js: neither a node shebang nor 'exec node': $(head -1 bin/riplet.js); teach packaging/build-deb.sh its form"
 cp -r dist/src "$lib/dist/src"
+cp -r dist/cli "$lib/dist/cli" # the bundled CLI bin/riplet.js runs; dist/src for the config child
 find "$lib/dist" \( -name '*.map' -o -name '*.d.ts' \) -delete
 node -e '
   const p = require("./package.json");

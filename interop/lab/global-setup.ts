@@ -17,9 +17,10 @@ function newestMtime(dir: string): number {
 }
 
 export default function setup(): void {
-  const main = join(ROOT, "dist/src/cli/main.js");
+  // bin/riplet.js runs the bundle (dist/cli), built from dist/src: as `npm run build`, tsc then rolldown
+  const main = join(ROOT, "dist/cli/main.js");
   if (!existsSync(main) || statSync(main).mtimeMs < newestMtime(join(ROOT, "src"))) {
-    console.log("interop: building riplet (tsc -p tsconfig.json)");
+    console.log("interop: building riplet (tsc -p tsconfig.json, then rolldown)");
     try {
       execFileSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(ROOT, "tsconfig.json")], {
         stdio: "inherit",
@@ -27,6 +28,10 @@ export default function setup(): void {
     } catch {
       console.warn("interop: tsc reported errors (output above); testing what it emitted");
     }
+    execFileSync(join(ROOT, "node_modules/.bin/rolldown"), ["-c", "rolldown.config.mjs"], {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
   }
   if (process.getuid?.() === 0) {
     const swept = sweepStaleLabs();

@@ -4,7 +4,7 @@
  * node's start-up). The word that names the command is found past the global options.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -77,8 +77,23 @@ describe("`riplet --help` without loading the commands", () => {
 });
 
 // Which modules a process loaded is only visible from inside it: run the build with a resolve hook.
+// bin/riplet.js runs the bundle (rolldown.config.mjs): the hook sees chunks of dist/cli, which
+// dist/cli/modules.json maps to the modules each holds, so a chunk that drags the daemon into
+// `routes` fails here as the daemon's own module did before the bundle.
 const bin = new URL("../../bin/riplet.js", import.meta.url).pathname;
-const built = new URL("../../dist/src/cli/commands.js", import.meta.url);
+const chunkDir = new URL("../../dist/cli/", import.meta.url);
+const built = new URL("modules.json", chunkDir);
+
+/** Each `LOADED url` line of a chunk replaced by one `LOADED url` line per module the chunk holds. */
+function unbundle(stderr: string): string {
+  const chunks = JSON.parse(readFileSync(built, "utf8")) as Record<string, string[]>;
+  return stderr.replace(/^LOADED (\S+)$/gm, (line, url: string) => {
+    if (!url.startsWith(chunkDir.href)) return line;
+    const held = chunks[url.slice(chunkDir.href.length)];
+    if (!held) throw new Error(`${url} is not in dist/cli/modules.json: run npm run build`);
+    return held.map((module) => `LOADED ${module}`).join("\n");
+  });
+}
 
 function registerHook(): string {
   const dir = mkdtempSync(join(tmpdir(), "riplet-modules-"));
@@ -101,7 +116,8 @@ describe.runIf(existsSync(built))("modules loaded", () => {
   const loads = async (...args: string[]) => {
     const run = promisify(execFile)(process.execPath, ["--import", register, bin, ...args]);
     const { stderr } = await run.catch((error: { stderr: string }) => error);
-    return stderr;
+    expect(stderr).toMatch(/LOADED .*\/dist\/cli\/main\.js/); // the bundle ran, not dist/src
+    return unbundle(stderr);
   };
 
   it("by `riplet daemon` are not demo's, doctor's, decode's or the VM builder's", async () => {
@@ -156,5 +172,30 @@ describe.runIf(existsSync(built))("modules loaded", () => {
       if (name === "decode") expect(text).not.toMatch(/LOADED .*\/(control\/|valibot)/);
       else expect(text).toMatch(/LOADED .*\/control\/replies\.js/); // it did read a reply
     });
+  });
+});
+
+describe.runIf(existsSync(built))("the bundle", () => {
+  it("keeps each module's own URL, so files beside it (config child, package.json, bin) are found", () => {
+    const own: string[] = [];
+    for (const file of readdirSync(chunkDir).filter((f) => f.endsWith(".js"))) {
+      const text = readFileSync(new URL(file, chunkDir), "utf8");
+      for (const [, path] of text.matchAll(/new URL\("([^"]+)", import\.meta\.url\)\.href/g)) {
+        const url = new URL(path, new URL(file, chunkDir));
+        expect(existsSync(url), `${file}: ${path}`).toBe(true);
+        own.push(url.pathname.replace(/.*\/dist\/src\//, ""));
+      }
+      // any other import.meta.url is the chunk's, in dist/cli, where none of those files are (the
+      // bundler's own require, for commander's node: modules, resolves from there as from dist/src)
+      const rest = text.replaceAll(
+        /new URL\("[^"]+", import\.meta\.url\)|createRequire\(import\.meta\.url\)\)\(\)/g,
+        "",
+      );
+      expect(rest, file).not.toContain("import.meta.url");
+    }
+    // the YAML child: not found, the daemon would parse YAML in its own heap, silently (config-text.ts)
+    expect(own).toContain("daemon/config-text.js");
+    expect(existsSync(new URL("../src/daemon/config-child.js", chunkDir))).toBe(true);
+    expect(own).toEqual(expect.arrayContaining(["version.js", "host/hook.js"]));
   });
 });
