@@ -263,11 +263,12 @@ interopDescribe("restarts and upgrades without a route gap (docs/riplet.service,
   }
 });
 
-/** A copy of the built CLI, as the package lays it out: bin/, dist/src/, package.json, node_modules. */
+/** A copy of the built CLI, as the package lays it out: bin/, dist/src/, dist/cli/, package.json, node_modules. */
 function installCopy(dir: string): string {
   mkdirSync(dir, { recursive: true });
   cpSync(join(REPO_ROOT, "bin"), join(dir, "bin"), { recursive: true });
   cpSync(join(REPO_ROOT, "dist", "src"), join(dir, "dist", "src"), { recursive: true });
+  cpSync(join(REPO_ROOT, "dist", "cli"), join(dir, "dist", "cli"), { recursive: true }); // what bin/riplet.js runs
   cpSync(join(REPO_ROOT, "package.json"), join(dir, "package.json"));
   try {
     symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
