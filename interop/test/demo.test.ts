@@ -93,8 +93,13 @@ interopDescribe("riplet demo", () => {
     });
     child.signal("SIGINT");
     expect(await child.exited).toBe(1);
-    expect(child.stderr).toMatch(/interrupted; the lab was removed/);
-    expect(child.jsonLines().at(-1)?.event).toBe("cleanup");
+    // under --json the error is the last object on stdout (SPEC §2), right after the cleanup event
+    const lines = child.jsonLines();
+    expect(lines.at(-1)).toEqual({
+      ok: false,
+      error: { code: "FAILED", message: "interrupted; the lab was removed" },
+    });
+    expect(lines.at(-2)?.event).toBe("cleanup");
     expect(await demoNamespaces()).toEqual([]);
   });
 });
