@@ -2,6 +2,7 @@
  * The daemon's config file (SPEC §4), YAML or JSON (JSON is YAML). Checked against a schema; every
  * error names the field, the line, and what is expected. Secrets never appear in an error.
  */
+import { readFileSync, statSync } from "node:fs";
 import * as v from "valibot";
 import { DNSMASQ_MISSING_FIX, type GuestSettings } from "../guests/plan.js";
 import { findDnsmasq } from "../guests/process.js";
@@ -127,6 +128,31 @@ export function parseConfigText(
   const config = normalize(parsed.output, failAt, readSecret);
   checkGuestTools(parsed.output, failAt, hasDnsmasq);
   return config;
+}
+
+/**
+ * A config file as the daemon takes it at start and on reload, and as `riplet check` checks it: read,
+ * parsed, its secret files read (`openSecret` hears of one that group or others can read), and every
+ * uplink present. Throws ConfigError.
+ */
+export function loadConfigFile(
+  file: string,
+  openSecret: (path: string) => void,
+  parse: (text: string) => Parsed = parseText,
+): DaemonConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code}; give one with -c FILE`,
+    );
+  }
+  const readSecret = (path: string): string => {
+    if ((statSync(path).mode & 0o077) !== 0) openSecret(path);
+    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+  };
+  return checkUplinks(parseConfigText(text, file, readSecret, undefined, parse), text, file);
 }
 
 /**

@@ -4,10 +4,10 @@
  * private if they exist yet), without starting anything. Like `nginx -t` and
  * `bird -p`: the package's postinst starts the service only when this passes.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { Command } from "commander";
-import { ConfigError, checkUplinks, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile } from "../../daemon/config.js";
 import { checkPrivateDir } from "../../daemon/paths.js";
 import { type CliIo, EXIT_OK, EXIT_USAGE } from "../io.js";
 
@@ -26,22 +26,11 @@ interface Checked {
 
 /** Everything the daemon refuses a config for before it sends anything; throws ConfigError. */
 function checkConfig(file: string, warn: (line: string) => void): Checked {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code}; give one with -c FILE`,
-    );
-  }
-  const readSecret = (path: string): string => {
-    if ((statSync(path).mode & 0o077) !== 0)
-      warn(`warning: secret file ${path} is readable by group or others; chmod 600 it`);
-    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
-  };
-  // parseText in this process: the function the daemon's config child runs, without a second Node.js
+  // parsed in this process: the function the daemon's config child runs, without a second Node.js
   // start; the child only keeps the YAML parser out of a long-lived heap, and this process is short
-  const config = checkUplinks(parseConfigText(text, file, readSecret), text, file);
+  const config = loadConfigFile(file, (path) =>
+    warn(`warning: secret file ${path} is readable by group or others; chmod 600 it`),
+  );
   // the daemon creates a missing directory itself; one that exists must already be private (paths.ts)
   const dirs = [
     [dirname(config.state), "state"],

@@ -1,11 +1,11 @@
 /** `riplet daemon`: the long-running speaker with its control socket (SPEC §2, §4). */
 
 import { execFileSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { callDaemon, DaemonUnreachable } from "../../control/client.js";
 import { ControlSocketInUse } from "../../control/server.js";
-import { ConfigError, checkUplinks, DEFAULT_CONFIG_PATH, parseConfigText } from "../../daemon/config.js";
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile } from "../../daemon/config.js";
 import { parseTextIsolated } from "../../daemon/config-text.js";
 import { Daemon } from "../../daemon/daemon.js";
 import { currentSystemdUnit, decideExit, listJobsWithSystemctl } from "../../daemon/exit-kind.js";
@@ -31,15 +31,6 @@ Signals: SIGHUP re-reads the config (announced routes stay); SIGTERM/SIGINT with
 re-announce. Logs are JSON lines on stdout.`;
 
 /** secretFile: read it, and say so when others can read it too. */
-function secretReader(log: Logger) {
-  return (path: string): string => {
-    if ((statSync(path).mode & 0o077) !== 0) {
-      log.warn({ secretFile: path }, "secret file is readable by group or others; chmod 600 it");
-    }
-    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
-  };
-}
-
 function groupId(name: string): number {
   if (/^\d+$/.test(name)) return Number(name);
   const line = execFileSync("getent", ["group", name], { encoding: "utf8" });
@@ -102,19 +93,14 @@ async function ending(daemon: Daemon, io: CliIo, log: Logger): Promise<string | 
 
 async function runDaemon(configPath: string, io: CliIo, logLevel: string, replace: boolean): Promise<number> {
   const log = createLogger(logLevel, io.logStream);
-  const loadConfig = () => {
-    let text: string;
-    try {
-      text = readFileSync(configPath, "utf8");
-    } catch (error) {
-      throw new ConfigError(
-        `cannot read ${configPath}: ${(error as NodeJS.ErrnoException).code}; give one with -c FILE`,
-      );
-    }
-    // parsed in a child process: a large YAML file's parser garbage would otherwise stay in this heap (issue 15)
-    const config = parseConfigText(text, configPath, secretReader(log), undefined, parseTextIsolated);
-    return checkUplinks(config, text, configPath); // at start and on every reload: a missing uplink refuses
-  };
+  // parsed in a child process: a large YAML file's parser garbage would otherwise stay in this heap
+  // (issue 15); at start and on every reload a missing uplink refuses
+  const loadConfig = () =>
+    loadConfigFile(
+      configPath,
+      (path) => log.warn({ secretFile: path }, "secret file is readable by group or others; chmod 600 it"),
+      parseTextIsolated,
+    );
   let daemon: Daemon;
   try {
     daemon = new Daemon({
