@@ -1,7 +1,11 @@
-// Bundles the CLI that tsc built (dist/src) into dist/cli, so a command a person types links a few
+// Bundles the CLI that tsc built (dist/src) into dist/cli, so a command a person types loads a few
 // chunks instead of resolving and reading each of riplet's ES modules (issue 16; docs/BENCHMARKS.md
 // "CLI start-up"). Dynamic imports stay dynamic: each command is its own chunk, loaded only when run.
-// dist/src stays as tsc built it: the daemon's config child and the tests run those files.
+// The chunks are CommonJS (.cjs), as is bin/riplet.js (bin/package.json): Node.js 20 starts its ES
+// module loader (resolve, link, evaluate jobs) for any ES module it runs, a fixed ~6 ms per command,
+// and every chunk cost more linked as an ES module than required (all told ~20 ms of `riplet routes`
+// on the idle machine; the code is the same). dist/src stays ES modules as tsc built them: the daemon's
+// config child and the tests run those files.
 import { relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { defineConfig } from "rolldown";
@@ -20,6 +24,24 @@ const ownUrls = {
     if (!id.startsWith(`${SRC}/`) || !code.includes("import.meta.url")) return null;
     const rel = relative(OUT, id);
     return code.replaceAll("import.meta.url", `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
+  },
+};
+
+/**
+ * commander requires node:child_process at load, for git-style subcommands that run other programs;
+ * riplet has none. Loading it (and the net, dgram and stream internals it pulls in) was ~3 ms of every
+ * command's start-up, so commander gets a stand-in that loads the real module on first use.
+ */
+const lazyChildProcess = {
+  name: "riplet-lazy-child-process",
+  transform(code, id) {
+    if (!id.includes("/node_modules/commander/lib/command.js")) return null;
+    const eager = "require('node:child_process')";
+    if (!code.includes(eager)) {
+      // a commander that no longer loads it eagerly (or writes it otherwise): look, then adapt or drop this
+      this.error(`commander's lib/command.js has no ${eager} any more: see riplet-lazy-child-process`);
+    }
+    return code.replace(eager, "{ get spawn() { return require('node:child_process').spawn; } }");
   },
 };
 
@@ -46,12 +68,13 @@ export default defineConfig({
   // commander and valibot, which client commands load, are bundled (their module loading was a share
   // of start-up); pino, yaml and prom-client stay in node_modules, loaded when and as they were.
   external: /^(node:|pino|yaml|prom-client)/,
-  plugins: [ownUrls, manifest],
+  plugins: [ownUrls, lazyChildProcess, manifest],
   output: {
     dir: "dist/cli",
-    format: "esm",
-    entryFileNames: "[name].js",
-    chunkFileNames: "[name]-[hash].js",
+    format: "cjs",
+    entryFileNames: "[name].cjs",
+    chunkFileNames: "[name]-[hash].cjs",
     cleanDir: true,
+    comments: { legal: true, annotation: false, jsdoc: false },
   },
 });

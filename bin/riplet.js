@@ -7,11 +7,14 @@
 // explains, found past the global options as src/cli/commands.ts commandName() finds a command, and
 // every other command starts without it (it cost them ~10 ms of start-up; issue 16).
 // The CLI lives in src/cli; this shim only picks the entry point, in dist/cli, where rolldown bundled
-// what tsc built into chunks (rolldown.config.mjs says why). `riplet hook up|down` runs while QEMU
-// waits to start a VM, so it takes a light path that loads only what a hook needs.
+// what tsc built into CommonJS chunks (rolldown.config.mjs says why). This file is CommonJS too
+// (bin/package.json): run as an ES module it would start Node.js's ES module loader, ~6 ms of every
+// command. `riplet hook up|down` runs while QEMU waits to start a VM, so it takes a light path that
+// loads only what a hook needs; anything that path does not recognise goes to the full CLI.
 if (process.argv.includes("hook")) {
-  const { main } = await import("../dist/cli/hook-main.js");
-  const code = await main(process.argv.slice(2));
-  if (code !== undefined) process.exit(code);
+  require("../dist/cli/hook-main.cjs")
+    .main(process.argv.slice(2))
+    .then((code) => (code === undefined ? require("../dist/cli/main.cjs") : process.exit(code)));
+} else {
+  require("../dist/cli/main.cjs");
 }
-await import("../dist/cli/main.js");

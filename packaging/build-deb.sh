@@ -68,6 +68,7 @@ sed -e '1s|^#!/usr/bin/env -S node |#!/usr/bin/node |' -e 's|exec node |exec /us
 	>"$lib/bin/riplet.js"
 grep -Eq '^#!/usr/bin/node|exec /usr/bin/node ' "$lib/bin/riplet.js" ||
 	die "bin/riplet.js: neither a node shebang nor 'exec node': $(head -1 bin/riplet.js); teach packaging/build-deb.sh its form"
+cp bin/package.json "$lib/bin/" # makes the shim CommonJS, as the chunks it runs (rolldown.config.mjs)
 cp -r dist/src "$lib/dist/src"
 cp -r dist/cli "$lib/dist/cli" # the bundled CLI bin/riplet.js runs; dist/src for the config child
 find "$lib/dist" \( -name '*.map' -o -name '*.d.ts' \) -delete

@@ -18,7 +18,7 @@ function newestMtime(dir: string): number {
 
 export default function setup(): void {
   // bin/riplet.js runs the bundle (dist/cli), built from dist/src: as `npm run build`, tsc then rolldown
-  const main = join(ROOT, "dist/cli/main.js");
+  const main = join(ROOT, "dist/cli/main.cjs");
   if (!existsSync(main) || statSync(main).mtimeMs < newestMtime(join(ROOT, "src"))) {
     console.log("interop: building riplet (tsc -p tsconfig.json, then rolldown)");
     try {

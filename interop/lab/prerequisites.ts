@@ -27,7 +27,7 @@ export function missingPrerequisites(): string {
   }
   for (const command of ["vtysh", "bird", "birdc", "ip", "qemu-system-x86_64"])
     if (!onPath(command)) missing.push(command);
-  if (!existsSync(RIPLET_BIN.replace(/bin\/riplet\.js$/, "dist/cli/main.js"))) {
+  if (!existsSync(RIPLET_BIN.replace(/bin\/riplet\.js$/, "dist/cli/main.cjs"))) {
     missing.push("a built riplet (npm run build)");
   }
   return missing.length === 0 ? "" : `missing ${missing.join(", ")}; install with: npm run setup:interop`;

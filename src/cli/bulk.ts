@@ -3,7 +3,7 @@
  * arguments and `--file FILE|-`, checked here before anything is sent (all or nothing), then cut into
  * requests that fit the control protocol's line and route bounds, sent pipelined on one connection.
  */
-import { MAX_LINE_BYTES } from "../control/protocol.js";
+import { MAX_LINE_BYTES } from "../control/line-limit.js";
 import { PrefixError, parsePrefix } from "../speaker/prefix.js";
 import { UsageError } from "./io.js";
 

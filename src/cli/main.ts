@@ -1,15 +1,16 @@
 /**
  * Process entry point: real I/O around runCli(). `riplet --version` is answered here, before
  * program.ts (commander and the command table) loads: it then starts as fast as node itself.
+ * Written without top-level await, which the CommonJS bundle cannot hold (rolldown.config.mjs says why
+ * it is CommonJS); node:fs/promises loads only when a command reads a file, not in every start-up.
  */
-import { readFile } from "node:fs/promises";
 import { packageVersion } from "../version.js";
 import type { CliIo } from "./io.js";
 
 const io: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
-  readFile: (path) => readFile(path),
+  readFile: async (path) => (await import("node:fs/promises")).readFile(path),
   onSignal: (signals, handler) => {
     for (const signal of signals) process.on(signal, handler);
     return () => {
@@ -35,4 +36,9 @@ const isVersionOnly = (args: readonly string[]) =>
 
 const args = process.argv.slice(2);
 if (isVersionOnly(args)) io.out(packageVersion());
-else process.exitCode = await (await import("./program.js")).runCli(args, io);
+else
+  import("./program.js")
+    .then(({ runCli }) => runCli(args, io))
+    .then((code) => {
+      process.exitCode = code;
+    });

@@ -6,7 +6,8 @@
  * over the reply bound is cut off. A client that reads slowly is slowed, never cut off.
  */
 import type { Socket } from "node:net";
-import { errorReply, isReply, MAX_LINE_BYTES, parseRequest, type Reply, type Request } from "./protocol.js";
+import { MAX_LINE_BYTES } from "./line-limit.js";
+import { errorReply, isReply, parseRequest, type Reply, type Request } from "./protocol.js";
 
 export interface ConnectionLimits {
   /** Requests read but not yet answered, per connection. */

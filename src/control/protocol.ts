@@ -9,9 +9,6 @@ import { boundedString, fields, flag, list, matching, oneOf, wholeNumber } from 
 import type { PrefixErrorCode } from "../speaker/prefix.js";
 import type { ErrorReply, ReplyTo } from "./replies.js";
 
-/** A line longer than this is refused and the connection closed: a client cannot exhaust memory. */
-export const MAX_LINE_BYTES = 64 * 1024;
-
 const id = v.union(
   [v.number(), v.pipe(v.string(), v.maxLength(128))],
   "must be a number or a string of at most 128 characters",

@@ -9,7 +9,8 @@ import { chmodSync, chownSync, existsSync, mkdirSync, unlinkSync } from "node:fs
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { Connection, type ConnectionLimits } from "./connection.js";
-import { errorReply, MAX_LINE_BYTES, type Reply, type Request } from "./protocol.js";
+import { MAX_LINE_BYTES } from "./line-limit.js";
+import { errorReply, type Reply, type Request } from "./protocol.js";
 
 type Handler = (request: Request) => Promise<Reply>;
 

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { batch, MAX_ROUTES_PER_REQUEST, parsePrefixFile } from "../../src/cli/bulk.js";
 import { callPipelined } from "../../src/control/client.js";
-import { MAX_LINE_BYTES, parseRequest, type Request } from "../../src/control/protocol.js";
+import { MAX_LINE_BYTES } from "../../src/control/line-limit.js";
+import { parseRequest, type Request } from "../../src/control/protocol.js";
 import { startControlServer, stopControlServer } from "../../src/control/server.js";
 import { cli } from "../helpers/cli.js";
 

@@ -76,10 +76,10 @@ describe("`riplet --help` without loading the commands", () => {
   });
 });
 
-// Which modules a process loaded is only visible from inside it: run the build with a resolve hook.
-// bin/riplet.js runs the bundle (rolldown.config.mjs): the hook sees chunks of dist/cli, which
-// dist/cli/modules.json maps to the modules each holds, so a chunk that drags the daemon into
-// `routes` fails here as the daemon's own module did before the bundle.
+// Which modules a process loaded is only visible from inside it: run the build with a preload that
+// names every file require() resolves. bin/riplet.js runs the bundle (rolldown.config.mjs), CommonJS
+// chunks of dist/cli, which dist/cli/modules.json maps to the modules each holds, so a chunk that drags
+// the daemon into `routes` fails here as the daemon's own module did before the bundle.
 const bin = new URL("../../bin/riplet.js", import.meta.url).pathname;
 const chunkDir = new URL("../../dist/cli/", import.meta.url);
 const built = new URL("modules.json", chunkDir);
@@ -95,28 +95,31 @@ function unbundle(stderr: string): string {
   });
 }
 
-function registerHook(): string {
-  const dir = mkdtempSync(join(tmpdir(), "riplet-modules-"));
-  const hooks = join(dir, "hooks.mjs");
+/** A --require preload that writes `LOADED url` for each module require() resolves (a URL, or node:x). */
+function loadTracer(): string {
+  const preload = join(mkdtempSync(join(tmpdir(), "riplet-modules-")), "trace.cjs");
   writeFileSync(
-    hooks,
-    "export async function resolve(s, c, next) { const r = await next(s, c); process._rawDebug('LOADED ' + r.url); return r; }\n",
+    preload,
+    `const Module = require("node:module");
+const { pathToFileURL } = require("node:url");
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (...args) {
+  const file = resolve.apply(this, args);
+  process._rawDebug("LOADED " + (file.startsWith("/") ? pathToFileURL(file).href : file));
+  return file;
+};
+`,
   );
-  const register = join(dir, "register.mjs");
-  writeFileSync(
-    register,
-    `import { register } from "node:module"; register(${JSON.stringify(`file://${hooks}`)});\n`,
-  );
-  return register;
+  return preload;
 }
 
 describe.runIf(existsSync(built))("modules loaded", () => {
-  const register = registerHook();
+  const tracer = loadTracer();
   /** The modules `riplet ARGS` loads, one `LOADED url` a line (async: the fake daemon must answer). */
   const loads = async (...args: string[]) => {
-    const run = promisify(execFile)(process.execPath, ["--import", register, bin, ...args]);
+    const run = promisify(execFile)(process.execPath, ["--require", tracer, bin, ...args]);
     const { stderr } = await run.catch((error: { stderr: string }) => error);
-    expect(stderr).toMatch(/LOADED .*\/dist\/cli\/main\.js/); // the bundle ran, not dist/src
+    expect(stderr).toMatch(/LOADED .*\/dist\/cli\/main\.cjs/); // the bundle ran, not dist/src
     return unbundle(stderr);
   };
 
@@ -178,20 +181,20 @@ describe.runIf(existsSync(built))("modules loaded", () => {
 describe.runIf(existsSync(built))("the bundle", () => {
   it("keeps each module's own URL, so files beside it (config child, package.json, bin) are found", () => {
     const own: string[] = [];
-    for (const file of readdirSync(chunkDir).filter((f) => f.endsWith(".js"))) {
+    // rolldown writes import.meta.url in a CommonJS chunk as the chunk file's URL, from __filename
+    const chunkUrl = String.raw`require\("url"\)\.pathToFileURL\(__filename\)\.href`;
+    for (const file of readdirSync(chunkDir).filter((f) => f.endsWith(".cjs"))) {
       const text = readFileSync(new URL(file, chunkDir), "utf8");
-      for (const [, path] of text.matchAll(/new URL\("([^"]+)", import\.meta\.url\)\.href/g)) {
+      for (const [, path] of text.matchAll(
+        new RegExp(String.raw`new URL\("([^"]+)", ${chunkUrl}\)\.href`, "g"),
+      )) {
         const url = new URL(path, new URL(file, chunkDir));
         expect(existsSync(url), `${file}: ${path}`).toBe(true);
         own.push(url.pathname.replace(/.*\/dist\/src\//, ""));
       }
-      // any other import.meta.url is the chunk's, in dist/cli, where none of those files are (the
-      // bundler's own require, for commander's node: modules, resolves from there as from dist/src)
-      const rest = text.replaceAll(
-        /new URL\("[^"]+", import\.meta\.url\)|createRequire\(import\.meta\.url\)\)\(\)/g,
-        "",
-      );
-      expect(rest, file).not.toContain("import.meta.url");
+      // any other import.meta.url would be the chunk's, in dist/cli, where none of those files are
+      const rest = text.replaceAll(new RegExp(String.raw`new URL\("[^"]+", ${chunkUrl}\)`, "g"), "");
+      expect(rest, file).not.toMatch(/import\.meta|__filename/);
     }
     // the YAML child: not found, the daemon would parse YAML in its own heap, silently (config-text.ts)
     expect(own).toContain("daemon/config-text.js");

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { callDaemon, DaemonUnreachable } from "../../src/control/client.js";
-import { MAX_LINE_BYTES, parseRequest, type Reply, type Request } from "../../src/control/protocol.js";
+import { MAX_LINE_BYTES } from "../../src/control/line-limit.js";
+import { parseRequest, type Reply, type Request } from "../../src/control/protocol.js";
 import { ControlSocketInUse, startControlServer, stopControlServer } from "../../src/control/server.js";
 
 const servers: { close(): Promise<void> }[] = [];

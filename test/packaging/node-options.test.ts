@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { DAEMON_NODE_OPTIONS } from "../../src/daemon/node-options.js";
 
 const BIN = new URL("../../bin/riplet.js", import.meta.url).pathname;
-const built = new URL("../../dist/cli/main.js", import.meta.url);
+const built = new URL("../../dist/cli/main.cjs", import.meta.url);
 
 /** A program with bin/riplet.js's sh prologue that prints the node options it was started with. */
 function prologueScript(): string {

@@ -1,8 +1,7 @@
 /** `riplet announce` / `riplet withdraw`: ask the daemon to change what it announces (SPEC §2). */
 import { Command } from "commander";
 import * as v from "valibot";
-import { checkSchema, type RawCheck } from "../../health/config.js";
-import { nextHopProblem } from "../../speaker/next-hop.js";
+import type { RawCheck } from "../../health/config.js";
 import { batch, gatherPrefixes } from "../bulk.js";
 import { askBatched, reportFailure } from "../daemon-client.js";
 import { type CliIo, EXIT_OK, UsageError } from "../io.js";
@@ -37,7 +36,12 @@ function seconds(option: string, text: string | undefined): number | undefined {
 }
 
 /** The --check-* options as a route's `check:` (the config's shape), or undefined when none is given. */
-function checkFromOptions(o: CheckOptions): RawCheck | undefined {
+/**
+ * The --check-* options as the daemon's check schema reads them. The schema (health/config.ts) and the
+ * next-hop rule below load only when their options are given: most announces have neither, and every
+ * module is start-up time (issue 16).
+ */
+async function checkFromOptions(o: CheckOptions): Promise<RawCheck | undefined> {
   const probes = [o.checkTcp, o.checkHttp, o.checkCommand].filter((p) => p !== undefined);
   const timing = [o.checkInterval, o.checkTimeout, o.rise, o.fall, o.failMetric].some((t) => t !== undefined);
   if (probes.length === 0) {
@@ -61,6 +65,7 @@ function checkFromOptions(o: CheckOptions): RawCheck | undefined {
     failMetric: integer("--fail-metric", o.failMetric, 15),
   };
   // unset options are left out, so the check reads as the config would write it
+  const { checkSchema } = await import("../../health/config.js");
   const parsed = v.safeParse(
     checkSchema,
     Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined)),
@@ -74,7 +79,8 @@ function checkFromOptions(o: CheckOptions): RawCheck | undefined {
 }
 
 /** The daemon's next-hop rule (speaker/next-hop.ts), at the option, for each prefix's family. */
-function checkNextHop(nextHop: string, prefixes: readonly string[]): void {
+async function checkNextHop(nextHop: string, prefixes: readonly string[]): Promise<void> {
+  const { nextHopProblem } = await import("../../speaker/next-hop.js");
   for (const prefix of prefixes) {
     const problem = nextHopProblem(nextHop, prefix.includes(":") ? "ipv6" : "ipv4");
     if (problem) throw new UsageError(`--next-hop (${prefix}): ${problem.replace(/^nextHop: /, "")}`);
@@ -120,11 +126,11 @@ a check removes the check.`,
     .action(async (args: string[], options: AnnounceOptions) => {
       const metric = parseInteger("--metric", options.metric, 1, 15);
       const tag = parseInteger("--tag", options.tag, 0, 65535);
-      const check = checkFromOptions(options);
+      const check = await checkFromOptions(options);
       const prefixes = await gatherPrefixes(io.readFile, args, options.file);
       if (prefixes.length === 0)
         throw new UsageError("give PREFIX... or --file FILE (a file with no prefix announces nothing)");
-      if (options.nextHop) checkNextHop(options.nextHop, prefixes);
+      if (options.nextHop) await checkNextHop(options.nextHop, prefixes);
       const routes = prefixes.map((prefix) => ({
         prefix,
         metric,
