@@ -75,6 +75,7 @@ export default defineConfig({
     entryFileNames: "[name].cjs",
     chunkFileNames: "[name]-[hash].cjs",
     cleanDir: true,
+    // JSDoc is most of commander's 100 kB; a chunk without it is read and parsed in less time
     comments: { legal: true, annotation: false, jsdoc: false },
   },
 });

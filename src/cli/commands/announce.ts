@@ -1,6 +1,5 @@
 /** `riplet announce` / `riplet withdraw`: ask the daemon to change what it announces (SPEC §2). */
 import { Command } from "commander";
-import * as v from "valibot";
 import type { RawCheck } from "../../health/config.js";
 import { batch, gatherPrefixes } from "../bulk.js";
 import { askBatched, reportFailure } from "../daemon-client.js";
@@ -37,9 +36,9 @@ function seconds(option: string, text: string | undefined): number | undefined {
 
 /** The --check-* options as a route's `check:` (the config's shape), or undefined when none is given. */
 /**
- * The --check-* options as the daemon's check schema reads them. The schema (health/config.ts) and the
- * next-hop rule below load only when their options are given: most announces have neither, and every
- * module is start-up time (issue 16).
+ * The --check-* options as the daemon's check schema reads them. The schema (health/config.ts, with
+ * valibot) and the next-hop rule below load only when their options are given: most announces have
+ * neither, and every module is start-up time (issue 16).
  */
 async function checkFromOptions(o: CheckOptions): Promise<RawCheck | undefined> {
   const probes = [o.checkTcp, o.checkHttp, o.checkCommand].filter((p) => p !== undefined);
@@ -65,7 +64,7 @@ async function checkFromOptions(o: CheckOptions): Promise<RawCheck | undefined> 
     failMetric: integer("--fail-metric", o.failMetric, 15),
   };
   // unset options are left out, so the check reads as the config would write it
-  const { checkSchema } = await import("../../health/config.js");
+  const [v, { checkSchema }] = await Promise.all([import("valibot"), import("../../health/config.js")]);
   const parsed = v.safeParse(
     checkSchema,
     Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined)),
