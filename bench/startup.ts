@@ -25,16 +25,18 @@ export interface StartupResult {
   against?: string;
 }
 
-interface Case {
+export interface Case {
   name: string;
   argv: string[];
   daemon?: boolean;
 }
 
-function cases(socket: string): Case[] {
-  const riplet = (...args: string[]) => [RIPLET_BIN, ...args];
+export const NODE_CASE: Case = { name: "node", argv: ["node", "-e", "0"] };
+
+/** The commands timed, run by `bin` (a riplet bin/riplet.js), those that need one asking `socket`. */
+export function commandCases(socket: string, bin = RIPLET_BIN): Case[] {
+  const riplet = (...args: string[]) => [bin, ...args];
   return [
-    { name: "node", argv: ["node", "-e", "0"] },
     { name: "version", argv: riplet("--version") },
     { name: "routes", argv: riplet("--socket", socket, "routes"), daemon: true },
     { name: "status", argv: riplet("--socket", socket, "status"), daemon: true },
@@ -62,7 +64,7 @@ function timeOnce(argv: string[]): Promise<number> {
   });
 }
 
-function summary(name: string, times: number[], against?: string): StartupResult {
+export function summary(name: string, times: number[], against?: string): StartupResult {
   const sorted = [...times].sort((a, b) => a - b);
   const round = (ms: number) => Math.round(ms * 10) / 10;
   const result: StartupResult = {
@@ -77,7 +79,7 @@ function summary(name: string, times: number[], against?: string): StartupResult
 }
 
 /** Times every case `rounds` times, interleaved, after one untimed warm-up round (disk cache). */
-async function measure(list: Case[], rounds: number): Promise<Map<string, number[]>> {
+export async function measure(list: Case[], rounds: number): Promise<Map<string, number[]>> {
   const times = new Map(list.map((c) => [c.name, [] as number[]]));
   for (let round = -1; round < rounds; round++) {
     for (const c of list) {
@@ -93,7 +95,7 @@ export async function startupBench(options: { quick: boolean }): Promise<Startup
   let daemon: BenchDaemon | undefined;
   try {
     daemon = await startBenchDaemon();
-    const list = cases(daemon.socket);
+    const list = [NODE_CASE, ...commandCases(daemon.socket)];
     const times = await measure(list, options.quick ? 5 : 21);
     const results = list.map((c) => summary(c.name, times.get(c.name)!, c.daemon ? daemon!.kind : undefined));
     const node = results[0]!.value;
