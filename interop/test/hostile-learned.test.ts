@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { DEFAULT_LIMITS } from "../../src/daemon/config.js";
+import { DEFAULT_LIMITS } from "../../src/daemon/config-normalize.js";
 import { interopDescribe, median, rssKiB, runRouteFlood, sleep } from "../lab/index.js";
 import { announceTimed, neighbor, record, status, watchMemory } from "./hostile-daemon.js";
 import { type HostileLab, hostileLab } from "./hostile-lab.js";

@@ -59,7 +59,7 @@ export interface ControlServerOptions {
   handle: Handler;
   /** A handler threw, or a fault in the server's own callbacks: the connection goes on. */
   onError(error: Error): void;
-  /** Defaults: DEFAULT_LIMITS of daemon/config.ts. */
+  /** Defaults: DEFAULT_LIMITS of daemon/config-normalize.ts. */
   limits?: ControlLimits;
   /** A client was refused or cut off (for a rate-limited log line). */
   onRefused?(reason: "busy" | "cut off" | "line too long", detail: string): void;

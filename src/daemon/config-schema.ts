@@ -1,7 +1,7 @@
 /**
- * The config file's shape (SPEC §4): what each field may hold, checked by valibot before config.ts
- * turns it into a DaemonConfig. Meaning checks that need more than one field (next hop vs. prefix
- * family, tap addresses, secrets) are config.ts's.
+ * The config file's shape (SPEC §4): what each field may hold, checked by valibot before
+ * config-normalize.ts turns it into a DaemonConfig. Meaning checks that need more than one field (next
+ * hop vs. prefix family, tap addresses, secrets) are config-normalize.ts's too.
  */
 import { isIP, isIPv4, isIPv6 } from "node:net";
 import * as v from "valibot";

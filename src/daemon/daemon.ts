@@ -1,14 +1,14 @@
 /**
  * `riplet daemon`: config + SpeakerHost + control socket + state file. Composition only: the speaker
- * decides what goes on the wire, the host runs it, the control server parses requests, and this file
- * connects them and keeps the state file true after every change.
+ * decides what goes on the wire, the host runs it, the control server parses requests, the state
+ * keeper (state-keeper.ts) keeps the state file true, and this file connects them and says when.
  */
 import { dirname, join } from "node:path";
 import { errorReply, type Reply, type Request } from "../control/protocol.js";
 import { type ControlServer, startControlServer, stopControlServer } from "../control/server.js";
 import { GuestServers } from "../guests/servers.js";
 import { interfaceExists } from "../host/tap.js";
-import { type AdmitPolicy, admitRoute } from "./admit.js";
+import type { AdmitPolicy } from "./admit.js";
 import { ConfigError, type DaemonConfig } from "./config.js";
 import { announceConfigRoutes, replaceConfigRoutes } from "./config-routes.js";
 import { ControlOps } from "./control-ops.js";
@@ -18,10 +18,9 @@ import { type Logger, RateLimiter } from "./log.js";
 import { MetricsEndpoint } from "./metrics.js";
 import { checkPrivateDir } from "./paths.js";
 import { heldRoutes } from "./reports.js";
-import { RouteStore, type SocketRoute } from "./route-store.js";
+import { RouteStore } from "./route-store.js";
 import { monotonicMs, SpeakerHost } from "./speaker-host.js";
-import { loadState, type SavedState, type Verdicts } from "./state.js";
-import { JournaledState, type StateBatch, StateWriter } from "./state-writer.js";
+import { StateKeeper } from "./state-keeper.js";
 
 export interface DaemonDeps {
   log: Logger;
@@ -55,7 +54,8 @@ export class Daemon {
     table: () => this.host.speaker.table,
   });
   private readonly ops: ControlOps;
-  private savedSequence = 0;
+  /** The state file (state-keeper.ts): the socket's routes, the verdicts, the sequence number. */
+  private readonly stateFile: StateKeeper;
   private metrics?: MetricsEndpoint;
   private gate!: Gate;
   /** The taps' DHCP/RA servers; their files live next to the state file, so they survive restarts. */
@@ -67,6 +67,14 @@ export class Daemon {
   constructor(private readonly deps: DaemonDeps) {
     this.config = deps.loadConfig();
     this.guard = new Guard(deps.log);
+    this.stateFile = new StateKeeper({
+      log: deps.log,
+      guard: this.guard,
+      path: () => this.config.state,
+      routes: this.routes,
+      sequence: () => this.host.speaker.sequence,
+      checks: () => this.gate.report(),
+    });
     this.handedOver = new Promise((resolve) => {
       this.handOver = resolve;
     });
@@ -86,7 +94,7 @@ export class Daemon {
       changed: () => this.metrics?.changed(),
       wake: () => this.host.wake(),
       updateSent: () => this.host.updateSent(),
-      persist: () => this.persist(),
+      persist: () => this.stateFile.persist(),
       reload: (id) => this.reload(id),
       handover: async (id) => {
         this.deps.log.info({}, "handover asked by a new riplet daemon");
@@ -112,9 +120,7 @@ export class Daemon {
     this.checkDirectories();
     // before the state file is read: the old daemon writes its last state as it hands over
     await this.deps.takeOver?.(this.config.control.socket);
-    const { state, problems } = loadState(this.config.state);
-    for (const problem of problems) log.warn({ state: this.config.state }, problem);
-    this.savedSequence = state.sequence;
+    const state = this.stateFile.load();
     this.host = new SpeakerHost({
       interfaces: this.config.interfaces,
       families: {
@@ -131,7 +137,7 @@ export class Daemon {
         this.withdrawOrphans(names),
       ),
       afterSend: this.guard.wrap("after send", () => {
-        this.saveSequence();
+        this.stateFile.sent();
         this.metrics?.sent();
       }),
     });
@@ -151,7 +157,7 @@ export class Daemon {
     if (this.config.metrics) await this.startMetrics(this.config.metrics);
     this.gate = new Gate(this.routes, this.gateTarget(), this.deps.log, this.config.maintenance, this.guard);
     announceConfigRoutes(this.routes, this.config, state.health);
-    this.restore(state);
+    this.stateFile.restore(state, this.policy);
     await this.guests.restore();
     try {
       await this.host.start();
@@ -217,33 +223,9 @@ export class Daemon {
       withdrawAll: () => speaker().withdrawAll(monotonicMs()),
       changed: () => {
         this.host.wake();
-        this.persistSoon(); // a verdict flipped: save it, so a restart resumes from it
+        this.stateFile.persistSoon(); // a verdict flipped: save it, so a restart resumes from it
       },
     };
-  }
-
-  /**
-   * Saved routes come back at once (a checked one as its saved verdict says); one whose owner vanished
-   * while we were down is withdrawn at the first link poll. Each is admitted again: the policy may
-   * have changed while we were down.
-   */
-  private restore(state: SavedState): void {
-    let restored = 0;
-    for (const saved of state.routes) {
-      let route: SocketRoute;
-      try {
-        route = admitRoute(saved, this.policy);
-      } catch (error) {
-        this.deps.log.warn(
-          { prefix: saved.prefix, reason: (error as Error).message },
-          "saved route not restored",
-        );
-        continue;
-      }
-      this.routes.add(route, state.health?.[route.spec.prefix.text]);
-      restored++;
-    }
-    this.deps.log.info({ routes: restored }, "restored saved routes");
   }
 
   /**
@@ -260,46 +242,7 @@ export class Daemon {
       this.deps.log.info({ owner, prefixes }, "owner interface gone, withdrawn");
     }
     this.host.wake();
-    this.persistSoon();
-  }
-
-  /** The state file: a snapshot plus a journal of changes (one line and one fsync per batch). */
-  private readonly stateFiles = new JournaledState(() => this.config.state, {
-    changes: () => this.routes.takeChanges(),
-    routes: () => this.routes.saved(),
-    sequence: () => this.host.speaker.sequence,
-    health: () => {
-      const health: Verdicts = {};
-      for (const check of this.gate.report())
-        if (check.health !== "unknown") health[check.prefix] = check.health;
-      return health;
-    },
-  });
-
-  private readonly writer = new StateWriter<StateBatch>({
-    snapshot: () => this.stateFiles.take(),
-    write: async (batch) => {
-      await this.stateFiles.write(batch);
-      const sequence = batch.kind === "snapshot" ? batch.state.sequence : batch.sequence;
-      this.savedSequence = Math.max(this.savedSequence, sequence);
-    },
-    // Disk full or read-only: the last good file stays; announcing goes on.
-    onError: (error) =>
-      this.deps.log.error({ state: this.config.state, err: error.message }, "cannot write state file"),
-  });
-
-  /** Writes the state file soon; resolves when a write with every change made so far is done. */
-  private persist(): Promise<void> {
-    return this.writer.save();
-  }
-
-  /** persist() for paths nobody waits on: a fault is the guard's, never an unhandled rejection. */
-  private persistSoon(): void {
-    this.guard.run("state write", () => this.persist());
-  }
-
-  private saveSequence(): void {
-    if (this.host.speaker.sequence > this.savedSequence) this.persistSoon();
+    this.stateFile.persistSoon();
   }
 
   handle(request: Request): Promise<Reply> {
@@ -342,13 +285,8 @@ export class Daemon {
     this.gate?.stop();
     await this.host?.stop(withdraw);
     this.metrics?.close();
-    if (!withdraw) await this.persist();
-    await this.writer.flush();
-    await this.stateFiles
-      .close()
-      .catch((error: Error) =>
-        this.deps.log.error({ state: this.config.state, err: error.message }, "cannot write state file"),
-      );
+    if (!withdraw) await this.stateFile.persist();
+    await this.stateFile.close();
     await closing;
     this.deps.log.info({ withdrawn: withdraw }, "daemon stopped");
   }

@@ -5,8 +5,8 @@
  */
 import { type LinkMonitor, monitorLinks } from "../host/link-monitor.js";
 import { MAX_SEQUENCE, SEQUENCE_EXHAUSTED_FIX } from "../speaker/sequence.js";
-import { Speaker, type SpeakerOptions, type Update } from "../speaker/speaker.js";
-import type { Inbound, SendAction } from "../speaker/types.js";
+import { Speaker, type SpeakerOptions } from "../speaker/speaker.js";
+import type { Inbound, SendAction, Update } from "../speaker/types.js";
 import { interfaceNames, readLinks } from "../transport/interfaces.js";
 import { RipTransport } from "../transport/udp.js";
 import { Guard } from "./guard.js";

@@ -21,7 +21,7 @@ export type DropReason =
   | "REQUEST_RATE" // the source (or the interface) asked more often than its Request budget allows
   | "ROUTE_LIMIT"; // counted per route, not per datagram: a learned route past limits.learnedRoutes
 
-/** Defaults of `limits` (SPEC §4); src/daemon/config.ts's DEFAULT_LIMITS agrees (a test checks). */
+/** Defaults of `limits` (SPEC §4); src/daemon/config-normalize.ts's DEFAULT_LIMITS agrees (a test checks). */
 export const DEFAULT_LEARNED_ROUTES = 10_000;
 export const DEFAULT_NEIGHBORS = 256;
 

@@ -1,13 +1,14 @@
 /**
  * The protocol engine: the announced-route table, the update schedule, the neighbour table, and what
  * to send when. No sockets and no timers: the caller feeds it clock readings (ms, monotonic) and
- * datagrams, and sends what it returns. A caller sleeps until nextWakeAt() and calls tick().
+ * datagrams, and sends what it returns. A caller sleeps until nextWakeAt() and calls tick(). What a
+ * received datagram does is receive.ts's; the whole table's reused datagrams are full-table.ts's.
  */
-import { GARBAGE_COLLECTION_MS, INFINITY_METRIC, ROUTE_TIMEOUT_MS } from "../wire/constants.js";
-import { isOwnAddress, judgeRipng, judgeRipv2, linkOf, type Verdict, withoutZone } from "./inbound.js";
+import { GARBAGE_COLLECTION_MS, ROUTE_TIMEOUT_MS } from "../wire/constants.js";
+import { FullTableDatagrams } from "./full-table.js";
 import { sameLinkState } from "./link-state.js";
-import { type DropReason, type Neighbor, NeighborTable } from "./neighbors.js";
-import { RequestPolicy } from "./request-policy.js";
+import { type DropReason, NeighborTable } from "./neighbors.js";
+import { Receiver } from "./receive.js";
 import { UpdateSchedule } from "./schedule.js";
 import { SequenceCounter } from "./sequence.js";
 import { type AnnouncedRoute, type RouteSpec, RouteTable } from "./table.js";
@@ -19,34 +20,11 @@ import type {
   LinkState,
   SendAction,
   SpeakerOptions,
+  Update,
 } from "./types.js";
-import {
-  destinations,
-  familyDatagrams,
-  replyDatagrams,
-  requestActions,
-  sendTo,
-  updateActions,
-} from "./updates.js";
+import { destinations, requestActions, sendTo, updateActions } from "./updates.js";
 
 export type { Counters, SpeakerOptions } from "./types.js";
-
-/** One tick's update. */
-export interface Update {
-  kind: "periodic" | "triggered" | "none";
-  /** Datagrams that leave after everything already queued. */
-  actions: SendAction[];
-  /**
-   * A triggered update's datagrams about fresh routes (not in the table when the last whole-table
-   * update or answer was built, RouteTable.isFresh) on links that sign without a sequence number: they
-   * may leave ahead of queued bulk datagrams, which cannot carry an older state of those routes. On a
-   * link with crypto authentication they never do: a receiver drops a packet whose sequence number is
-   * below the last it accepted (RFC 4822 §3; BIRD proto/rip/packets.c), and the queued ones are older.
-   */
-  urgent: SendAction[];
-  /** The update's number (Speaker.updatesTaken) if it took the table's pending changes. */
-  taken?: number;
-}
 
 export class Speaker {
   readonly table: RouteTable;
@@ -65,21 +43,14 @@ export class Speaker {
   readonly dropsByReason: Partial<Record<DropReason, number>> = {};
   private configs: Map<string, InterfaceConfig>;
   private readonly links = new Map<string, LinkState>();
-  /** Link and family → the full table's datagrams, while the table, link and settings are unchanged. */
-  private readonly fullTable = new Map<
-    string,
-    { version: number; link: LinkState; config: InterfaceConfig | undefined; datagrams: Uint8Array[] }
-  >();
+  private readonly fullTable: FullTableDatagrams;
+  private readonly receiver: Receiver;
   private readonly schedule: UpdateSchedule;
   private readonly sequences: SequenceCounter;
-  private readonly requests = new RequestPolicy();
   /** How many times pending changes were taken into an update (see updatesTaken). */
   private taken = 0;
 
-  constructor(
-    private readonly options: SpeakerOptions,
-    now: number,
-  ) {
+  constructor(options: SpeakerOptions, now: number) {
     this.configs = new Map(options.interfaces.map((c) => [c.name, c]));
     this.table = new RouteTable(options.timers?.garbageMs ?? GARBAGE_COLLECTION_MS);
     this.neighbors = new NeighborTable(options.timers?.timeoutMs ?? ROUTE_TIMEOUT_MS, options.limits);
@@ -90,6 +61,18 @@ export class Speaker {
     this.sequences = new SequenceCounter(options.initialSequence, options.unixSeconds, (sequence) =>
       options.events?.sequenceExhausted?.({ sequence }),
     );
+    this.fullTable = new FullTableDatagrams(this.table, () => this.nextSequence());
+    this.receiver = new Receiver({
+      table: this.table,
+      neighbors: this.neighbors,
+      counters: this.counters,
+      dropsByReason: this.dropsByReason,
+      events: options.events,
+      links: this.links,
+      config: (name) => this.configs.get(name),
+      fullTableOn: (link, family) => this.fullTableOn(link, family),
+      nextSequence: () => this.nextSequence(),
+    });
     // The first full update goes out per link from setLinks(); the periodic one follows an interval later.
     this.schedule.periodicSent(now);
   }
@@ -256,25 +239,9 @@ export class Speaker {
     return this.count(out);
   }
 
-  /**
-   * The whole table's datagrams for one link and family. Unless the table, the link or its settings
-   * changed, or the link signs with a sequence number, those of the previous time are used again as
-   * they are: with 20,000 routes, building them anew every 30 s was most of the daemon's CPU and
-   * garbage (issue 6), and a whole-table answer costs no new memory. Signed, they are built fresh
-   * and a sequence number is drawn: only call this for datagrams that will be sent.
-   */
+  /** The whole table's datagrams for one link and family (full-table.ts); only for datagrams that are sent. */
   private fullTableOn(link: LinkState, family: Family): Uint8Array[] {
-    const config = this.configs.get(link.name);
-    const key = `${link.name} ${family}`;
-    const cached = this.fullTable.get(key);
-    const version = this.table.version;
-    if (cached && cached.version === version && cached.link === link && cached.config === config) {
-      return cached.datagrams;
-    }
-    const datagrams = familyDatagrams(config, link, family, this.table.all(), () => this.nextSequence());
-    const mode = family === "ipv4" ? (config?.ipv4?.auth.mode ?? "none") : "none";
-    if (mode === "none" || mode === "simple") this.fullTable.set(key, { version, link, config, datagrams });
-    return datagrams;
+    return this.fullTable.on(link, family, this.configs.get(link.name));
   }
 
   private updateAll(routes: readonly AnnouncedRoute[]): SendAction[] {
@@ -295,95 +262,10 @@ export class Speaker {
     return actions;
   }
 
-  /** Handles one received datagram; returns the answer to send, if it was a Request. */
+  /** Handles one received datagram; returns the answer to send, if it was a Request (receive.ts). */
   receive(inbound: Inbound, now: number): SendAction[] {
     this.newSession();
-    this.counters.packetsReceived++;
-    const link = linkOf(inbound, this.links);
-    const source = withoutZone(inbound.source);
-    if (link && isOwnAddress(source, link)) return [];
-    const neighbor = this.neighbors.get(inbound.family, link?.name ?? inbound.interface ?? "?", source);
-    if (!link)
-      return this.dropped(neighbor, "NOT_ON_LINK", `${source} is not on any configured interface's subnet`);
-    const config = this.configs.get(link.name)!;
-    const settings = inbound.family === "ipv4" ? config.ipv4 : config.ipv6;
-    if (!settings)
-      return this.dropped(neighbor, "UNKNOWN_INTERFACE", `${inbound.family} is off on ${link.name}`);
-    const verdict =
-      inbound.family === "ipv4" ? judgeRipv2(inbound, config.ipv4!.auth, neighbor) : judgeRipng(inbound);
-    return this.apply(verdict, inbound, link, neighbor, now);
-  }
-
-  private apply(
-    verdict: Verdict,
-    inbound: Inbound,
-    link: LinkState,
-    neighbor: Neighbor,
-    now: number,
-  ): SendAction[] {
-    if (verdict.kind === "ignore") return [];
-    if (verdict.kind === "drop") return this.dropped(neighbor, verdict.reason, verdict.detail);
-    if (verdict.kind === "request") return this.answer(verdict, inbound, link, neighbor, now);
-    this.neighbors.heard(neighbor, verdict.version, now);
-    let overLimit = 0;
-    for (const route of verdict.routes) {
-      if (this.neighbors.heardRoute(neighbor, route.prefix, route.metric, now) === "over-limit") overLimit++;
-    }
-    if (overLimit > 0) {
-      this.neighbors.dropped(neighbor, "ROUTE_LIMIT", overLimit);
-      this.dropsByReason.ROUTE_LIMIT = (this.dropsByReason.ROUTE_LIMIT ?? 0) + overLimit;
-      this.options.events?.routeLimit?.({ neighbor, routes: overLimit });
-    }
-    if (verdict.badRoutes.length > 0) {
-      neighbor.badRoutes += verdict.badRoutes.length;
-      this.counters.routesSkipped += verdict.badRoutes.length;
-      this.options.events?.badRoutes?.({ neighbor, routes: verdict.badRoutes });
-    }
-    return [];
-  }
-
-  /**
-   * RFC 2453 §3.9.1 / RFC 2080 §2.4.1: answer to the requester's address and port, from this link, if
-   * the Request policy allows (request-policy.ts). The answer is built, and its sequence number drawn,
-   * only once it is admitted: a refused Request costs nothing but its count.
-   */
-  private answer(
-    verdict: Extract<Verdict, { kind: "request" }>,
-    inbound: Inbound,
-    link: LinkState,
-    neighbor: Neighbor,
-    now: number,
-  ): SendAction[] {
-    const family = inbound.family;
-    const out: SendAction[] = []; // also the token answerDone() is called with
-    const seen = { interface: link.name, family, source: neighbor.address, wholeTable: verdict.wholeTable };
-    const refusal = this.requests.admit(seen, now, out);
-    if (refusal) return this.dropped(neighbor, refusal.reason, refusal.detail);
-    const auth = family === "ipv4" ? this.configs.get(link.name)?.ipv4?.auth : undefined;
-    const sequence = () => this.nextSequence();
-    let datagrams: Uint8Array[];
-    if (verdict.wholeTable) {
-      datagrams = this.fullTableOn(link, family);
-      if (datagrams.length === 0) datagrams = replyDatagrams({ family, entries: [] }, link, auth, sequence);
-    } else {
-      const metrics = verdict.prefixes.map((p) => {
-        const route = this.table.get(p);
-        return route?.state === "active" ? route.metric : INFINITY_METRIC;
-      });
-      datagrams = replyDatagrams(verdict.reply(metrics), link, auth, sequence);
-    }
-    for (const bytes of datagrams) {
-      out.push({
-        interface: link.name,
-        family,
-        destination: inbound.source,
-        port: inbound.sourcePort,
-        bytes,
-      });
-    }
-    this.counters.requestsAnswered++;
-    this.table.bulkBuilt();
-    return this.count(out);
+    return this.receiver.receive(inbound, now);
   }
 
   /**
@@ -391,15 +273,7 @@ export class Speaker {
    * answer, its interface may send another. Without this call the slot frees itself after 5 s.
    */
   answerDone(actions: readonly SendAction[]): void {
-    this.requests.done(actions);
-  }
-
-  private dropped(neighbor: Neighbor, reason: DropReason, detail: string): SendAction[] {
-    this.neighbors.dropped(neighbor, reason);
-    this.counters.packetsDropped++;
-    this.dropsByReason[reason] = (this.dropsByReason[reason] ?? 0) + 1;
-    this.options.events?.drop?.({ neighbor, reason, detail });
-    return [];
+    this.receiver.answerDone(actions);
   }
 
   /**

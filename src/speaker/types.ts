@@ -104,3 +104,20 @@ export interface Counters {
   /** Datagrams built but refused by the transport's full output queue (transport/pace.ts): never sent. */
   outputQueueDrops: number;
 }
+
+/** One tick's update (Speaker.update()). */
+export interface Update {
+  kind: "periodic" | "triggered" | "none";
+  /** Datagrams that leave after everything already queued. */
+  actions: SendAction[];
+  /**
+   * A triggered update's datagrams about fresh routes (not in the table when the last whole-table
+   * update or answer was built, RouteTable.isFresh) on links that sign without a sequence number: they
+   * may leave ahead of queued bulk datagrams, which cannot carry an older state of those routes. On a
+   * link with crypto authentication they never do: a receiver drops a packet whose sequence number is
+   * below the last it accepted (RFC 4822 §3; BIRD proto/rip/packets.c), and the queued ones are older.
+   */
+  urgent: SendAction[];
+  /** The update's number (Speaker.updatesTaken) if it took the table's pending changes. */
+  taken?: number;
+}

@@ -1,6 +1,6 @@
 /** Bounded learned routes and neighbours (issue 13): what others send cannot grow us without end. */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS } from "../../src/daemon/config.js";
+import { DEFAULT_LIMITS } from "../../src/daemon/config-normalize.js";
 import {
   DEFAULT_LEARNED_ROUTES,
   DEFAULT_NEIGHBORS,
