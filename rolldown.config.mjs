@@ -63,7 +63,13 @@ const manifest = {
 };
 
 export default defineConfig({
-  input: { main: "dist/src/cli/main.js", "hook-main": "dist/src/cli/hook-main.js" },
+  input: {
+    main: "dist/src/cli/main.js",
+    "hook-main": "dist/src/cli/hook-main.js",
+    // bin/riplet.js loads this first, then every chunk through it; the trainer fills it at build time
+    "code-cache": "dist/src/cli/code-cache.js",
+    "code-cache-train": "dist/src/cli/code-cache-train.js",
+  },
   platform: "node",
   // commander and valibot, which client commands load, are bundled (their module loading was a share
   // of start-up); pino, yaml and prom-client stay in node_modules, loaded when and as they were.
@@ -72,6 +78,9 @@ export default defineConfig({
   output: {
     dir: "dist/cli",
     format: "cjs",
+    // import() of pino, yaml, prom-client and node: modules becomes require() (all CommonJS or built
+    // in): a chunk then needs no ES module loader, and code-cache.ts can compile it as a vm.Script
+    dynamicImportInCjs: false,
     entryFileNames: "[name].cjs",
     chunkFileNames: "[name]-[hash].cjs",
     cleanDir: true,

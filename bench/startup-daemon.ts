@@ -2,19 +2,19 @@
  * Something for `riplet routes`, `status` and `announce` to talk to while their start-up is timed.
  * As root: the real daemon, in a network namespace with a veth uplink (interop/lab), its control
  * socket in the lab directory so the CLI runs outside the namespace as a user's would. Without root
- * (the daemon needs UDP 520/521 and an uplink): the fake control socket of startup-fake.ts.
+ * (the daemon needs UDP 520/521 and an uplink): the fake control socket of src/cli/canned-daemon.ts.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemon } from "../interop/lab/riplet.js";
 import { createPairLab } from "../interop/lab/topology.js";
-import { type BenchDaemon, startFakeDaemon } from "./startup-fake.js";
+import { type CannedDaemon as BenchDaemon, startCannedDaemon } from "../src/cli/canned-daemon.js";
 
 export type { BenchDaemon };
 
 /** The real daemon when root, else the fake control socket. */
 export function startBenchDaemon(): Promise<BenchDaemon> {
-  return process.getuid?.() === 0 ? startRealDaemon() : startFakeDaemon();
+  return process.getuid?.() === 0 ? startRealDaemon() : startCannedDaemon();
 }
 
 async function startRealDaemon(): Promise<BenchDaemon> {

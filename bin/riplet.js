@@ -11,6 +11,12 @@
 // (bin/package.json): run as an ES module it would start Node.js's ES module loader, ~6 ms of every
 // command. `riplet hook up|down` runs while QEMU waits to start a VM, so it takes a light path that
 // loads only what a hook needs; anything that path does not recognise goes to the full CLI.
+// Every chunk loads through code-cache.cjs, which takes V8's compiled functions from the chunk's .v8
+// file when the build or the package wrote one (it says why; RIPLET_CODE_CACHE=off loads them plain).
+require("../dist/cli/code-cache.cjs").enableCodeCache(
+  require("node:path").join(__dirname, "..", "dist", "cli"),
+  process.env.RIPLET_CODE_CACHE,
+);
 if (process.argv.includes("hook")) {
   require("../dist/cli/hook-main.cjs")
     .main(process.argv.slice(2))

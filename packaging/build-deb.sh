@@ -71,7 +71,7 @@ grep -Eq '^#!/usr/bin/node|exec /usr/bin/node ' "$lib/bin/riplet.js" ||
 cp bin/package.json "$lib/bin/" # makes the shim CommonJS, as the chunks it runs (rolldown.config.mjs)
 cp -r dist/src "$lib/dist/src"
 cp -r dist/cli "$lib/dist/cli" # the bundled CLI bin/riplet.js runs; dist/src for the config child
-find "$lib/dist" \( -name '*.map' -o -name '*.d.ts' \) -delete
+find "$lib/dist" \( -name '*.map' -o -name '*.d.ts' -o -name '*.v8' \) -delete # no code cache: the postinst compiles it
 node -e '
   const p = require("./package.json");
   const keep = { name: p.name, version: process.argv[1], description: p.description, type: p.type,

@@ -17,7 +17,8 @@ function newestMtime(dir: string): number {
 }
 
 export default function setup(): void {
-  // bin/riplet.js runs the bundle (dist/cli), built from dist/src: as `npm run build`, tsc then rolldown
+  // bin/riplet.js runs the bundle (dist/cli), built from dist/src: as `npm run build`, tsc, rolldown,
+  // then the code cache's training
   const main = join(ROOT, "dist/cli/main.cjs");
   if (!existsSync(main) || statSync(main).mtimeMs < newestMtime(join(ROOT, "src"))) {
     console.log("interop: building riplet (tsc -p tsconfig.json, then rolldown)");
@@ -32,6 +33,7 @@ export default function setup(): void {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "inherit"],
     });
+    execFileSync(process.execPath, [join(ROOT, "dist/cli/code-cache-train.cjs")], { stdio: "inherit" });
   }
   if (process.getuid?.() === 0) {
     const swept = sweepStaleLabs();

@@ -14,6 +14,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -42,6 +43,8 @@ import { sleep } from "../lab/proc.js";
 const VM = ["198.51.100.0/24", "2001:db8:42::/64"];
 const STATIC = "198.51.102.0/24"; // from the config: still announced once the VM's hook has withdrawn
 const UNIT = "/lib/systemd/system/riplet.service";
+/** One RIPv2 Response, one RTE: what `riplet decode --hex` reads in the code cache check. */
+const DATAGRAM_HEX = "0202000000020000c6120000ffffff000000000000000001";
 /** What the package makes at run time, or the tests below create: purge must remove them. */
 const RUNTIME_DIRS = ["/etc/riplet", "/var/lib/riplet", "/var/log/riplet"];
 const upstream = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string })
@@ -192,6 +195,20 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
     expect(install.stderr).toMatch(/^riplet: not started: .*edit \/etc\/riplet\/riplet\.yaml.*riplet check/m);
     expect(await installedVersion()).toBe(V1);
     expect((await riplet("--version")).stdout.trim()).toBe(upstream);
+    // the postinst compiled the CLI's code cache for this node, and a command loads it (code-cache.ts)
+    expect(readdirSync("/usr/lib/riplet/dist/cli").filter((f) => f.endsWith(".v8")).length).toBeGreaterThan(
+      5,
+    );
+    const debug = await exec([
+      "env",
+      "RIPLET_CODE_CACHE=debug",
+      "/usr/bin/riplet",
+      "decode",
+      "--hex",
+      DATAGRAM_HEX,
+    ]);
+    expect(debug.stderr).toMatch(/^code cache program-\S+\.cjs: used$/m);
+    expect(debug.stderr).not.toMatch(/: (none|stale|refused)$/m);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
     const conffiles = (await exec(["dpkg-query", "-W", "-f", "${Conffiles}", "riplet"])).stdout;
     expect(conffiles).toMatch(/^ \/etc\/riplet\/riplet\.yaml [0-9a-f]{32}$/m);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Help } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeDaemon } from "../../bench/startup-fake.js";
+import { startCannedDaemon } from "../../src/cli/canned-daemon.js";
 import {
   type CommandContext,
   commandLoaders,
@@ -149,9 +149,9 @@ describe.runIf(existsSync(built))("modules loaded", () => {
   });
 
   describe("by the client commands, which talk to a daemon or decode a datagram", () => {
-    let daemon: Awaited<ReturnType<typeof startFakeDaemon>>;
+    let daemon: Awaited<ReturnType<typeof startCannedDaemon>>;
     beforeAll(async () => {
-      daemon = await startFakeDaemon();
+      daemon = await startCannedDaemon();
     });
     afterAll(() => daemon.close());
 

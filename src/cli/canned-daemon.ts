@@ -1,17 +1,18 @@
 /**
- * A stand-in for the daemon's control socket, for timing (bench/startup.ts) and for tests of what the
- * client commands load: a server on a temporary Unix socket that speaks the control protocol (one
- * JSON line in, one out, same id) and answers routes, status and announce with canned replies typed
- * by control/replies.ts, so they pass the CLI's schema check exactly as a real daemon's do.
+ * A stand-in for the daemon's control socket: a server on a temporary Unix socket that speaks the
+ * control protocol (one JSON line in, one out, same id) and answers routes, status, announce and
+ * withdraw with canned replies typed by control/replies.ts, so they pass the CLI's schema check exactly
+ * as a real daemon's do. The client commands run against it to fill the code cache
+ * (code-cache-train.ts), to be timed without root (bench/startup.ts) and in tests of what they load.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ReplyTo, StatusReply } from "../src/control/replies.js";
+import type { ReplyTo, StatusReply } from "../control/replies.js";
 
-export interface BenchDaemon {
-  /** "daemon in netns" or "fake control socket": what the client commands were timed against. */
+export interface CannedDaemon {
+  /** "daemon in netns" or "fake control socket": what the client commands ran against. */
   kind: string;
   socket: string;
   close(): Promise<void>;
@@ -73,17 +74,26 @@ const STATUS: StatusReply = {
 
 /** The canned reply to one request line; the same id back, as the daemon does. */
 function answer(line: string): object {
-  const request = JSON.parse(line) as { id: number; op: string; routes?: { prefix: string }[] };
+  const request = JSON.parse(line) as {
+    id: number;
+    op: string;
+    routes?: { prefix: string }[];
+    prefixes?: string[];
+  };
   if (request.op === "routes") return { ...ROUTES, id: request.id };
   if (request.op === "status") return { ...STATUS, id: request.id };
   if (request.op === "announce") {
     const announced = (request.routes ?? []).map((r) => r.prefix);
     return { id: request.id, ok: true, announced } satisfies ReplyTo<"announce">;
   }
+  if (request.op === "withdraw") {
+    const withdrawn = request.prefixes ?? [];
+    return { id: request.id, ok: true, withdrawn } satisfies ReplyTo<"withdraw">;
+  }
   return { id: request.id, ok: false, error: { code: "UNKNOWN_OP", message: `not faked: ${request.op}` } };
 }
 
-export async function startFakeDaemon(): Promise<BenchDaemon> {
+export async function startCannedDaemon(): Promise<CannedDaemon> {
   const dir = mkdtempSync(join(tmpdir(), "riplet-bench-"));
   const socket = join(dir, "riplet.sock");
   const server = createServer((connection) => {
