@@ -56,7 +56,9 @@ async function train(): Promise<void> {
   try {
     const env = { ...process.env, RIPLET_CODE_CACHE: "write" };
     for (const args of commands(daemon.socket)) {
-      await promisify(execFile)(process.execPath, [BIN, ...args], { env }).catch(
+      // bin/riplet.js as a program, as people run it: its prologue picks the node (the package's shim:
+      // /usr/bin/node), and V8 takes a cache only from the node that compiled it
+      await promisify(execFile)(BIN, args, { env }).catch(
         (error: { stderr?: string }) => {
           throw new Error(`riplet ${args.join(" ")}: ${error.stderr?.trim() || String(error)}`);
         },
