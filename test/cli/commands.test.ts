@@ -195,6 +195,8 @@ describe.runIf(existsSync(built))("the bundle", () => {
       // any other import.meta.url would be the chunk's, in dist/cli, where none of those files are
       const rest = text.replaceAll(new RegExp(String.raw`new URL\("[^"]+", ${chunkUrl}\)`, "g"), "");
       expect(rest, file).not.toMatch(/import\.meta|__filename/);
+      // and no import(): code-cache.ts compiles chunks as vm.Scripts, which have no ES module loader
+      expect(text, file).not.toMatch(/\bimport\(/);
     }
     // the YAML child: not found, the daemon would parse YAML in its own heap, silently (config-text.ts)
     expect(own).toContain("daemon/config-text.js");
