@@ -58,11 +58,9 @@ async function train(): Promise<void> {
     for (const args of commands(daemon.socket)) {
       // bin/riplet.js as a program, as people run it: its prologue picks the node (the package's shim:
       // /usr/bin/node), and V8 takes a cache only from the node that compiled it
-      await promisify(execFile)(BIN, args, { env }).catch(
-        (error: { stderr?: string }) => {
-          throw new Error(`riplet ${args.join(" ")}: ${error.stderr?.trim() || String(error)}`);
-        },
-      );
+      await promisify(execFile)(BIN, args, { env }).catch((error: { stderr?: string }) => {
+        throw new Error(`riplet ${args.join(" ")}: ${error.stderr?.trim() || String(error)}`);
+      });
     }
   } finally {
     await daemon.close();
