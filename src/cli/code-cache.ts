@@ -80,7 +80,7 @@ export function enableCodeCache(dir: string, mode: string | undefined): void {
     const use: CacheUse =
       typeof cached === "string" ? cached : script.cachedDataRejected ? "refused" : "used";
     if (mode === "debug") process.stderr.write(`code cache ${basename(file)}: ${use}\n`);
-    loaded.push({ file, script });
+    if (mode === "write") loaded.push({ file, script }); // else nothing holds the Script past its run
     const require = createRequire(file);
     script.runInThisContext().call(module.exports, module.exports, require, module, file, dir);
   };

@@ -40,6 +40,18 @@ export const checkSchema = v.pipe(
 
 export type RawCheck = v.InferOutput<typeof checkSchema>;
 
+/**
+ * A check as `riplet announce --check-*` gives it, read by the same schema as the config's `check:`:
+ * the check, or the first problem and the field it is in. Here, not in the command, so the command
+ * loads valibot through this module only (a namespace import there would bundle all of valibot).
+ */
+export function parseCheck(raw: unknown): { check: RawCheck } | { field: string; message: string } {
+  const parsed = v.safeParse(checkSchema, raw);
+  if (parsed.success) return { check: parsed.output };
+  const issue = parsed.issues[0];
+  return { field: String(issue.path?.[0]?.key ?? ""), message: issue.message };
+}
+
 export interface HealthCheck {
   probe: Probe;
   policy: HealthPolicy;

@@ -64,17 +64,13 @@ async function checkFromOptions(o: CheckOptions): Promise<RawCheck | undefined> 
     failMetric: integer("--fail-metric", o.failMetric, 15),
   };
   // unset options are left out, so the check reads as the config would write it
-  const [v, { checkSchema }] = await Promise.all([import("valibot"), import("../../health/config.js")]);
-  const parsed = v.safeParse(
-    checkSchema,
+  const { parseCheck } = await import("../../health/config.js");
+  const parsed = parseCheck(
     Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined)),
   );
-  if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const option = { tcp: "--check-tcp", http: "--check-http" }[String(issue.path?.[0]?.key)] ?? "check";
-    throw new UsageError(`${option}: ${issue.message}`);
-  }
-  return parsed.output;
+  if ("check" in parsed) return parsed.check;
+  const option = { tcp: "--check-tcp", http: "--check-http" }[parsed.field] ?? "check";
+  throw new UsageError(`${option}: ${parsed.message}`);
 }
 
 /** The daemon's next-hop rule (speaker/next-hop.ts), at the option, for each prefix's family. */
