@@ -69,7 +69,9 @@ export function enableCodeCache(dir: string, mode: string | undefined): void {
     _extensions: Record<string, (module: NodeJS.Module, file: string) => void>;
     wrap(source: string): string;
   };
-  const plain = extensions._extensions[".cjs"]!;
+  // Node.js 20 registers no ".cjs" handler: its ".js" one loads a .cjs file (always CommonJS), and
+  // so keeps loading every .cjs outside `dir` (prom-client's @opentelemetry/api has some)
+  const plain = extensions._extensions[".cjs"] ?? extensions._extensions[".js"]!;
   extensions._extensions[".cjs"] = (module, file) => {
     if (dirname(file) !== dir) return plain(module, file);
     const cached = readCache(file);

@@ -35,6 +35,20 @@ process.stdout.write(require(${JSON.stringify(join(dir, "a.cjs"))}).answer());`;
 }
 
 describe.runIf(existsSync(loader))("the code cache", () => {
+  it("leaves a .cjs file elsewhere to node, as a dependency's (prom-client's) are", () => {
+    const dir = chunks();
+    const elsewhere = mkdtempSync(join(tmpdir(), "riplet-code-cache-dep-"));
+    writeFileSync(join(elsewhere, "dep.cjs"), 'exports.part = () => "dep";\n');
+    writeFileSync(
+      join(dir, "b.cjs"),
+      `exports.part = () => require(${JSON.stringify(join(elsewhere, "dep.cjs"))}).part();\n`,
+    );
+    expect(load(dir, "debug")).toEqual({
+      answer: "a+dep",
+      uses: ["code cache a.cjs: none", "code cache b.cjs: none"],
+    });
+  });
+
   it("is written on request, then used, with the chunks doing what they did", () => {
     const dir = chunks();
     expect(load(dir, "debug")).toEqual({
