@@ -8,10 +8,8 @@
  */
 import { spawn } from "node:child_process";
 import { RIPLET_BIN } from "../interop/lab/riplet.js";
+import { CANNED_DATAGRAM_HEX } from "../src/cli/canned-daemon.js";
 import { type BenchDaemon, startBenchDaemon } from "./startup-daemon.js";
-
-/** One RIPv2 Response with one RTE, 198.18.0.0/24 metric 1 (RFC 2453 §4). */
-const DATAGRAM_HEX = "0202000000020000c6120000ffffff000000000000000001";
 
 /** One output line: a time (median, with the rounds' min and max) or a ratio (name ends in .ratio). */
 export interface StartupResult {
@@ -41,7 +39,7 @@ export function commandCases(socket: string, bin = RIPLET_BIN): Case[] {
     { name: "routes", argv: riplet("--socket", socket, "routes"), daemon: true },
     { name: "status", argv: riplet("--socket", socket, "status"), daemon: true },
     { name: "announce", argv: riplet("--socket", socket, "announce", "198.51.100.0/24"), daemon: true },
-    { name: "decode", argv: riplet("decode", "--hex", DATAGRAM_HEX) },
+    { name: "decode", argv: riplet("decode", "--hex", CANNED_DATAGRAM_HEX) },
   ];
 }
 

@@ -22,6 +22,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { CANNED_DATAGRAM_HEX } from "../../src/cli/canned-daemon.js";
 import { callDaemon } from "../../src/control/client.js";
 import { stopWatching, watchGateway } from "../lab/gap-watch.js";
 import {
@@ -43,8 +44,6 @@ import { sleep } from "../lab/proc.js";
 const VM = ["198.51.100.0/24", "2001:db8:42::/64"];
 const STATIC = "198.51.102.0/24"; // from the config: still announced once the VM's hook has withdrawn
 const UNIT = "/lib/systemd/system/riplet.service";
-/** One RIPv2 Response, one RTE: what `riplet decode --hex` reads in the code cache check. */
-const DATAGRAM_HEX = "0202000000020000c6120000ffffff000000000000000001";
 /** What the package makes at run time, or the tests below create: purge must remove them. */
 const RUNTIME_DIRS = ["/etc/riplet", "/var/lib/riplet", "/var/log/riplet"];
 const upstream = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string })
@@ -205,7 +204,7 @@ interopDescribe("the Debian package: build, lintian, install, run, upgrade, remo
       "/usr/bin/riplet",
       "decode",
       "--hex",
-      DATAGRAM_HEX,
+      CANNED_DATAGRAM_HEX,
     ]);
     expect(debug.stderr).toMatch(/^code cache program-\S+\.cjs: used$/m);
     expect(debug.stderr).not.toMatch(/: (none|stale|refused)$/m);

@@ -11,6 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ReplyTo, StatusReply } from "../control/replies.js";
 
+/**
+ * One RIPv2 Response with one RTE, 198.18.0.0/24 metric 1 (RFC 2453 §4): the datagram `riplet decode
+ * --hex` reads where the client commands run against the canned daemon (training, bench, tests).
+ */
+export const CANNED_DATAGRAM_HEX = "0202000000020000c6120000ffffff000000000000000001";
+
 export interface CannedDaemon {
   /** "daemon in netns" or "fake control socket": what the client commands ran against. */
   kind: string;

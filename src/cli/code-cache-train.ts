@@ -17,15 +17,12 @@ import { readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { startCannedDaemon } from "./canned-daemon.js";
+import { CANNED_DATAGRAM_HEX, startCannedDaemon } from "./canned-daemon.js";
 
 /** This file is dist/src/cli/code-cache-train.js (the bundle keeps each module's own URL). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const BIN = join(ROOT, "bin", "riplet.js");
 const CHUNKS = join(ROOT, "dist", "cli");
-
-/** One RIPv2 Response with one RTE (bench/startup.ts times decoding the same). */
-const DATAGRAM_HEX = "0202000000020000c6120000ffffff000000000000000001";
 
 function commands(socket: string): string[][] {
   const client = (...args: string[]) => ["--socket", socket, ...args];
@@ -40,8 +37,8 @@ function commands(socket: string): string[][] {
     client("announce", "198.51.100.0/24"),
     client("announce", "198.51.100.0/24", "--json"),
     client("withdraw", "198.51.100.0/24"),
-    ["decode", "--hex", DATAGRAM_HEX],
-    ["decode", "--hex", DATAGRAM_HEX, "--json"],
+    ["decode", "--hex", CANNED_DATAGRAM_HEX],
+    ["decode", "--hex", CANNED_DATAGRAM_HEX, "--json"],
   ];
 }
 

@@ -32,7 +32,7 @@ function checked<R extends Request>(
 }
 
 /**
- * A monotonic clock in ms for the deadlines below. Not nowMs(): the first call loads Node.js's
+ * A monotonic clock in ms for the deadlines below. Not performance.now(): its first call loads Node.js's
  * perf_hooks internals, 1-1.5 ms of every client command's and hook's start-up (issue 16).
  */
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CannedDaemon, startCannedDaemon } from "../../src/cli/canned-daemon.js";
+import { CANNED_DATAGRAM_HEX, type CannedDaemon, startCannedDaemon } from "../../src/cli/canned-daemon.js";
 
 const loader = new URL("../../dist/cli/code-cache.cjs", import.meta.url).pathname;
 const bin = new URL("../../bin/riplet.js", import.meta.url).pathname;
@@ -99,7 +99,7 @@ describe.runIf(existsSync(join(bin, "..", "..", "dist", "cli", "main.cjs")))("th
   it.each([
     ["routes", ["routes"]],
     ["announce", ["announce", "198.51.100.0/24"]],
-    ["decode", ["decode", "--hex", "0202000000020000c6120000ffffff000000000000000001"]],
+    ["decode", ["decode", "--hex", CANNED_DATAGRAM_HEX]],
   ])("is there for every chunk %s loads (npm run build trains it)", async (_name, args) => {
     // not execFileSync: the canned daemon answers from this process's event loop
     const { stderr } = await promisify(execFile)(bin, ["--socket", daemon.socket, ...args], {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Help } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCannedDaemon } from "../../src/cli/canned-daemon.js";
+import { CANNED_DATAGRAM_HEX, startCannedDaemon } from "../../src/cli/canned-daemon.js";
 import {
   type CommandContext,
   commandLoaders,
@@ -155,12 +155,11 @@ describe.runIf(existsSync(built))("modules loaded", () => {
     });
     afterAll(() => daemon.close());
 
-    const HEX = "0202000000020000c6120000ffffff000000000000000001";
     const clients: [string, string[]][] = [
       ["routes", ["routes"]],
       ["status", ["status", "--json"]],
       ["announce", ["announce", "198.51.100.0/24"]],
-      ["decode", ["decode", "--hex", HEX]],
+      ["decode", ["decode", "--hex", CANNED_DATAGRAM_HEX]],
     ];
     it.each(clients)("%s: its own module, no logger, no config parser, no daemon", async (name, args) => {
       const text = await loads("--socket", daemon.socket, ...args);

@@ -34,9 +34,9 @@ function seconds(option: string, text: string | undefined): number | undefined {
   return value;
 }
 
-/** The --check-* options as a route's `check:` (the config's shape), or undefined when none is given. */
 /**
- * The --check-* options as the daemon's check schema reads them. The schema (health/config.ts, with
+ * The --check-* options as a route's `check:` (the config's shape), or undefined when none is given,
+ * read by the daemon's check schema. The schema (health/config.ts, with
  * valibot) and the next-hop rule below load only when their options are given: most announces have
  * neither, and every module is start-up time (issue 16).
  */
